@@ -1,0 +1,1 @@
+"""Warehouse dialects: one module per warehouse; never imports linked_audiences."""

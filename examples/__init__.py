@@ -1,0 +1,1 @@
+"""The demo warehouse: its generator, data graph and example audiences."""

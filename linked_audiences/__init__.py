@@ -1,0 +1,47 @@
+"""linked-audiences: Segment-style Linked Audiences compiled to SQL for your own warehouse.
+
+``import linked_audiences as la``; the names below are the stable entry points (SPEC §5).
+"""
+
+from linked_audiences.conditions import (
+    Audience,
+    AudienceCondition,
+    ColumnCondition,
+    ColumnReference,
+    Condition,
+    Count,
+    EntityCondition,
+    EventCondition,
+    GroupCondition,
+    PropertyCondition,
+    TraitCondition,
+    TraitReference,
+    Window,
+)
+from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
+from linked_audiences.graph import DataGraph
+from linked_audiences.validation import validate_audience
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Audience",
+    "AudienceCondition",
+    "ColumnCondition",
+    "ColumnReference",
+    "Condition",
+    "Count",
+    "DataGraph",
+    "DefinitionError",
+    "EntityCondition",
+    "EventCondition",
+    "GroupCondition",
+    "Problem",
+    "PropertyCondition",
+    "TraitCondition",
+    "TraitReference",
+    "UnsupportedFeature",
+    "Window",
+    "__version__",
+    "validate_audience",
+]

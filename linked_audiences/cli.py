@@ -1,0 +1,133 @@
+"""The ``linked-audiences`` command line: thin; every command is one library call.
+
+A user's mistake prints one line per problem to stderr and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad arguments in one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from linked_audiences.schema import definition_schemas
+
+    print(json.dumps(definition_schemas(), indent=2))
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from linked_audiences.conditions import Audience
+    from linked_audiences.graph import DataGraph
+    from linked_audiences.loading import load_audience_folder
+    from linked_audiences.validation import validate_audience
+
+    graph = DataGraph.load(args.graph)
+    problems: list[Problem] = []
+    for path in args.audiences:
+        try:
+            audience = Audience.load(path)
+            folder = args.audiences_dir or Path(path).parent
+            validate_audience(audience, graph, load_audience_folder(folder, audience))
+        except DefinitionError as exc:
+            problems.extend(exc.with_source(str(path)).problems)
+        else:
+            print(f"ok  {path}  ({audience.key}: {audience.name})")
+    if problems:
+        raise DefinitionError(problems)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from linked_audiences.demo import run_demo
+
+    return run_demo(
+        Path(args.warehouse), profiles=args.profiles, seed=args.seed, rebuild=args.rebuild
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="linked-audiences",
+        description="Compile and run Segment-style Linked Audiences in your own warehouse.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of graphs and audiences")
+    schema.set_defaults(handler=_cmd_schema)
+
+    validate = commands.add_parser("validate", help="check audiences against a data graph")
+    validate.add_argument("graph", metavar="GRAPH")
+    validate.add_argument("audiences", metavar="AUDIENCE", nargs="+")
+    validate.add_argument(
+        "--audiences",
+        dest="audiences_dir",
+        metavar="DIR",
+        help="folder of audiences that `audience` nodes may name (default: each AUDIENCE's folder)",
+    )
+    validate.set_defaults(handler=_cmd_validate)
+
+    demo = commands.add_parser(
+        "demo", help="build the demo DuckDB warehouse and show the example audiences"
+    )
+    demo.add_argument(
+        "--warehouse",
+        default="linked_audiences_demo.duckdb",
+        metavar="PATH",
+        help="DuckDB file to build (default: %(default)s)",
+    )
+    demo.add_argument("--profiles", type=_positive_int, default=10_000, metavar="N")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument(
+        "--rebuild", action="store_true", help="rebuild the warehouse even when the file exists"
+    )
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; map a user's mistakes to one-line messages and exit status 2."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+    except (UnsupportedFeature, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return " ".join(str(exc).split())

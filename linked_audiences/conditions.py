@@ -1,0 +1,288 @@
+"""The audience definition (SPEC §3): a typed condition tree, discriminated on ``type``.
+
+The models check shape only (field names, value kinds, count and window forms). Whether a
+definition makes sense against a data graph — names resolve, operators fit types, references
+stay in their branch — is :mod:`linked_audiences.validation`'s job, so that every problem can
+be reported with its JSON path in one pass.
+
+New node kinds (funnels, account-level conditions, …) join :data:`Condition` as one more
+class with its own ``type`` literal; the validator and compiler dispatch on the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+
+Operator = Literal[
+    "equals",
+    "not_equals",
+    "less_than",
+    "greater_than",
+    "less_than_or_equal",
+    "greater_than_or_equal",
+    "equals_any_of",
+    "contains_any_of",
+    "contains",
+    "does_not_contain",
+    "starts_with",
+    "ends_with",
+    "exists",
+    "not_exists",
+    "before_date",
+    "after_date",
+    "within_last",
+    "within_next",
+    "before_last",
+    "after_next",
+]
+
+Scalar = bool | int | float | str
+"""A literal a condition compares with. ``bool`` first, so JSON ``true`` stays a boolean."""
+
+Value = Scalar | list[Scalar]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_serializer(mode="wrap")
+    def _keep_type(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Always write the ``type`` tag, even with ``exclude_defaults``: without it a dumped
+        definition could not be read back."""
+        data = handler(self)
+        tag = getattr(self, "type", None)
+        if isinstance(data, dict) and isinstance(tag, str) and "type" not in data:
+            return {"type": tag, **data}
+        return data
+
+
+class Count(_Model):
+    """How many related entities (distinct) or event rows must match: exactly one bound."""
+
+    at_least: int | None = Field(None, ge=1)
+    exactly: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Count:
+        given = [k for k in ("at_least", "exactly", "at_most") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a count has exactly one of at_least, exactly, at_most")
+        return self
+
+    @property
+    def kind(self) -> Literal["at_least", "exactly", "at_most"]:
+        if self.at_least is not None:
+            return "at_least"
+        return "exactly" if self.exactly is not None else "at_most"
+
+    @property
+    def n(self) -> int:
+        value = getattr(self, self.kind)
+        assert isinstance(value, int)
+        return value
+
+    @property
+    def admits_zero(self) -> bool:
+        """True when a profile with no match at all satisfies the count."""
+        return self.kind == "at_most" or (self.kind == "exactly" and self.n == 0)
+
+    @property
+    def is_zero(self) -> bool:
+        """``exactly 0`` or ``at_most 0``: "has none"; such a node may not have a ``where``."""
+        return self.kind != "at_least" and self.n == 0
+
+
+AT_LEAST_ONE = Count(at_least=1)
+
+
+class Window(_Model):
+    """Event time window relative to ``as_of``; exactly one form."""
+
+    within_last_days: int | None = Field(None, ge=1)
+    between_days_ago: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Window:
+        if (self.within_last_days is None) == (self.between_days_ago is None):
+            raise ValueError("a window has exactly one of within_last_days, between_days_ago")
+        if self.between_days_ago is not None:
+            start, end = self.between_days_ago
+            if start < 0 or start >= end:
+                raise ValueError("between_days_ago is [N, M] with 0 <= N < M")
+        return self
+
+
+class TraitReference(_Model):
+    """Compare with a trait of the same profile."""
+
+    trait: str
+
+
+class ColumnReference(_Model):
+    """Compare with a column of this entity node or an ancestor in the same branch."""
+
+    relationship: str
+    column: str
+
+
+Reference = TraitReference | ColumnReference
+
+
+class _Comparison(_Model):
+    """Shared by trait, property and column nodes: ``x <operator> value|reference``."""
+
+    operator: Operator
+    value: Value | None = None
+    reference: Reference | None = None
+
+
+class GroupCondition(_Model):
+    """All (``and``) or any (``or``) of its conditions."""
+
+    type: Literal["group"] = "group"
+    operator: Literal["and", "or"]
+    conditions: list[Condition] = Field(min_length=1)
+
+
+class TraitCondition(_Comparison):
+    """A profile trait compared with a value or a reference."""
+
+    type: Literal["trait"] = "trait"
+    trait: str
+    without: bool = False
+
+
+class AudienceCondition(_Model):
+    """Membership of another audience at the same ``as_of``."""
+
+    type: Literal["audience"] = "audience"
+    key: str
+    without: bool = False
+
+
+class EventCondition(_Model):
+    """The profile performed an event, counted within an optional window and filter."""
+
+    type: Literal["event"] = "event"
+    event: str
+    without: bool = False
+    count: Count = AT_LEAST_ONE
+    window: Window | None = None
+    where: Condition | None = None
+
+
+class EntityCondition(_Model):
+    """The profile (or the parent entity row) has related entities that match ``where``."""
+
+    type: Literal["entity"] = "entity"
+    relationship: str
+    without: bool = False
+    count: Count = AT_LEAST_ONE
+    where: Condition | None = None
+
+
+class PropertyCondition(_Comparison):
+    """An event property compared with a value or a trait reference."""
+
+    type: Literal["property"] = "property"
+    property: str
+
+
+class ColumnCondition(_Comparison):
+    """An entity column compared with a value or a reference."""
+
+    type: Literal["column"] = "column"
+    column: str
+
+
+Condition = Annotated[
+    GroupCondition
+    | TraitCondition
+    | AudienceCondition
+    | EventCondition
+    | EntityCondition
+    | PropertyCondition
+    | ColumnCondition,
+    Field(discriminator="type"),
+]
+"""Any node; where each kind may appear is checked by validation (SPEC §3 table)."""
+
+Comparison = TraitCondition | PropertyCondition | ColumnCondition
+
+
+class Audience(_Model):
+    """An audience definition: a key, a name and one condition tree."""
+
+    key: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
+    name: str
+    description: str | None = None
+    include_anonymous: bool = False
+    condition: Condition
+
+    @classmethod
+    def load(cls, path: str | Path) -> Audience:
+        """Read an audience from ``.json``, ``.yaml`` or ``.yml`` (shape checks only).
+
+        Checks against a data graph happen in :func:`linked_audiences.validate_audience`,
+        which ``compile``, ``preview`` and ``run`` call before any SQL exists.
+        """
+        from linked_audiences.loading import load_model
+
+        return load_model(cls, path)
+
+
+for _model in (GroupCondition, EventCondition, EntityCondition, Audience):
+    _model.model_rebuild()
+
+
+def iter_children(node: Condition) -> Iterator[tuple[str, Condition]]:
+    """Direct children with their JSONPath suffix (``.conditions[0]``, ``.where``)."""
+    if isinstance(node, GroupCondition):
+        for i, child in enumerate(node.conditions):
+            yield f".conditions[{i}]", child
+    elif isinstance(node, (EventCondition, EntityCondition)) and node.where is not None:
+        yield ".where", node.where
+
+
+def walk(node: Condition, path: str = "$.condition") -> Iterator[tuple[str, Condition]]:
+    """Every node of a tree, depth-first, with its JSONPath."""
+    yield path, node
+    for suffix, child in iter_children(node):
+        yield from walk(child, path + suffix)
+
+
+__all__ = [
+    "AT_LEAST_ONE",
+    "Audience",
+    "AudienceCondition",
+    "ColumnCondition",
+    "ColumnReference",
+    "Comparison",
+    "Condition",
+    "Count",
+    "EntityCondition",
+    "EventCondition",
+    "GroupCondition",
+    "Operator",
+    "PropertyCondition",
+    "Reference",
+    "Scalar",
+    "TraitCondition",
+    "TraitReference",
+    "Value",
+    "Window",
+    "iter_children",
+    "walk",
+]

@@ -1,0 +1,70 @@
+"""Errors a user can act on: every one names where the problem is and which rule it breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule in a definition.
+
+    ``path`` is a JSONPath into the definition (``$.condition.conditions[1].value``) so that a
+    user can find the node in an editor; ``source`` names the file or audience it came from
+    when several definitions are checked together.
+    """
+
+    path: str
+    rule: str
+    source: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.source else self.path
+        return f"{where}: {self.rule}"
+
+
+class DefinitionError(ValueError):
+    """A data graph or audience breaks one or more rules of SPEC §2–3.
+
+    All problems found are reported together, so one edit-and-retry cycle can fix them all.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        if not problems:
+            raise ValueError("DefinitionError needs at least one problem")
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def with_source(self, source: str) -> DefinitionError:
+        """The same problems attributed to ``source`` (a file name) where none is set yet."""
+        return DefinitionError(
+            [p if p.source else Problem(p.path, p.rule, source) for p in self.problems]
+        )
+
+
+def raise_if_any(problems: Iterable[Problem]) -> None:
+    """Raise one :class:`DefinitionError` for all ``problems``, or return when there are none."""
+    collected = list(problems)
+    if collected:
+        raise DefinitionError(collected)
+
+
+def json_path(*parts: str | int) -> str:
+    """Render path parts as JSONPath: ``json_path("condition", "conditions", 2)``."""
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class UnsupportedFeature(NotImplementedError):
+    """A warehouse cannot express something the definition asks for.
+
+    Raised at compile time, before any SQL runs, with a hint the user can act on.
+    """
+
+    def __init__(self, dialect: str, feature: str, hint: str = "") -> None:
+        self.dialect, self.feature, self.hint = dialect, feature, hint
+        message = f"{dialect} does not support {feature}"
+        super().__init__(f"{message}; {hint}" if hint else message)

@@ -1,0 +1,325 @@
+"""The data graph (SPEC §2): where profiles, entities and events live, and how they relate.
+
+A graph is validated as a whole when it is built: slugs are unique, every name it uses
+resolves, every ``join_on`` names the two entities it joins, and no chain of relationships
+goes deeper than six levels (the profile is level 1). After that, the compiler can trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from linked_audiences.datatypes import DataType
+from linked_audiences.errors import DefinitionError, json_path
+
+MAX_DEPTH = 6
+"""Deepest level a relationship may reach; the profile is level 1 (Segment's limit)."""
+
+_SLUG = r"^[A-Za-z0-9_-]+$"
+_QUALIFIED = re.compile(r"^\s*([A-Za-z0-9_-]+)\.([^\s=]+)\s*$")
+
+#: Page and Screen calls carry their name in a `name` column; Segment exposes it as a property.
+IMPLICIT_EVENT_PROPERTIES: dict[str, tuple[str, str]] = {
+    "Page Viewed": ("page_name", "name"),
+    "Screen Viewed": ("screen_name", "name"),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Profile(_Model):
+    """Where profiles live: Segment's Profiles Sync tables or the user's own equivalents."""
+
+    traits_table: str = Field(description="Table with the profile traits.")
+    key: str = Field("canonical_segment_id", description="Profile key column in every table.")
+    identifiers_table: str = Field(description="Table of (key, type, value) external ids.")
+    identifiers_timestamp: str | None = Field(
+        None, description="Column of the identifiers table that orders ids (most recent wins)."
+    )
+    traits: dict[str, DataType] = Field(default_factory=dict, description="Trait name → type.")
+    traits_layout: Literal["wide", "long"] = Field(
+        "wide",
+        description="`wide`: one column per trait. `long`: Segment's `user_traits` with "
+        "`name` and `value` text columns; values are cast to the declared trait type.",
+    )
+    id_graph_table: str | None = Field(
+        None,
+        description="Table (segment_id, canonical_segment_id) through which event rows that "
+        "carry a `segment_id` reach their canonical profile.",
+    )
+
+
+class Entity(_Model):
+    """Any warehouse table a condition can filter on: accounts, cards, carts, …"""
+
+    slug: str = Field(pattern=_SLUG)
+    table: str
+    primary_key: str
+    name: str | None = None
+    description: str | None = None
+    columns: dict[str, DataType] = Field(
+        default_factory=dict,
+        description="Column name → type, for every column a condition may use.",
+    )
+
+
+class ExternalIdLink(_Model):
+    """Profile → entity through identifiers of ``type`` whose value equals ``join_key``."""
+
+    type: str
+    join_key: str
+
+
+class TraitLink(_Model):
+    """Profile → entity through the trait ``name`` equal to the entity column ``join_key``."""
+
+    name: str
+    join_key: str
+
+
+class JunctionTable(_Model):
+    """A many-to-many link table; its columns are join keys, never filters (as in Segment)."""
+
+    table: str
+    primary_key: str
+    left_join_on: str = Field(description='"<left slug>.<column> = <junction column>"')
+    right_join_on: str = Field(description='"<junction column> = <right slug>.<column>"')
+
+
+class Relationship(_Model):
+    """An edge of the graph. Its slug is unique, so it names one path from the profile."""
+
+    slug: str = Field(pattern=_SLUG)
+    related_entity: str
+    name: str | None = None
+    description: str | None = None
+    external_id: ExternalIdLink | None = None
+    trait: TraitLink | None = None
+    join_on: str | None = Field(None, description='"<left slug>.<column> = <right slug>.<column>"')
+    junction_table: JunctionTable | None = None
+    relationships: list[Relationship] = Field(default_factory=list)
+
+
+class EventProperty(_Model):
+    """A property whose column has another name than the property."""
+
+    type: DataType
+    column: str
+
+
+class EventSource(_Model):
+    """One kind of event, read from its own table (or filtered out of a shared one)."""
+
+    name: str
+    table: str
+    profile_key: str | None = Field(None, description="Column holding the profile key.")
+    segment_id: str | None = Field(
+        None, description="Column holding a segment_id, mapped through profile.id_graph_table."
+    )
+    timestamp: str = "timestamp"
+    event_column: str | None = Field(
+        None,
+        description="For shared tables such as `tracks`: only rows whose column equals the "
+        "event name belong to this event.",
+    )
+    properties: dict[str, DataType | EventProperty] = Field(default_factory=dict)
+
+    def property_column(self, prop: str) -> tuple[str, DataType] | None:
+        """The (column, type) behind a property name, or None when the event has no such."""
+        declared = self.properties.get(prop)
+        if isinstance(declared, EventProperty):
+            return declared.column, declared.type
+        if declared is not None:
+            return prop, declared
+        implicit = IMPLICIT_EVENT_PROPERTIES.get(self.name)
+        if implicit and implicit[0] == prop:
+            return implicit[1], "string"
+        return None
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """``slug.column`` as written in ``join_on``."""
+
+    slug: str
+    column: str
+
+
+@dataclass(frozen=True)
+class RelationshipPath:
+    """A relationship with everything the compiler needs to join it to its parent."""
+
+    relationship: Relationship
+    entity: Entity
+    parent: RelationshipPath | None
+    json_path: str
+
+    @property
+    def slug(self) -> str:
+        return self.relationship.slug
+
+    @property
+    def depth(self) -> int:
+        """Level of the related entity: a top-level relationship reaches level 2."""
+        return 2 if self.parent is None else self.parent.depth + 1
+
+    def ancestors(self) -> Iterator[RelationshipPath]:
+        """This node, then its parent, up to the top-level relationship."""
+        node: RelationshipPath | None = self
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def parent_join_column(self) -> str:
+        """Column of the parent entity that this relationship joins on (nested only)."""
+        return self.join_columns()[0]
+
+    def join_columns(self) -> tuple[str, str]:
+        """(parent column, child column) for a ``join_on`` relationship."""
+        assert self.relationship.join_on is not None and self.parent is not None
+        left, right = parse_join_on(self.relationship.join_on)
+        if left.slug == self.parent.entity.slug and right.slug == self.entity.slug:
+            return left.column, right.column
+        return right.column, left.column
+
+    def junction_columns(self) -> tuple[str, str, str, str]:
+        """(parent column, junction left column, junction right column, child column)."""
+        junction = self.relationship.junction_table
+        assert junction is not None
+        parent_ref, junction_left = parse_junction_left(junction.left_join_on)
+        junction_right, child_ref = parse_junction_right(junction.right_join_on)
+        return parent_ref.column, junction_left, junction_right, child_ref.column
+
+
+def parse_join_on(text: str) -> tuple[ColumnRef, ColumnRef]:
+    """Split ``"a.col = b.col"``; raises ValueError on any other shape."""
+    left, sep, right = text.partition("=")
+    lm, rm = _QUALIFIED.match(left), _QUALIFIED.match(right)
+    if not sep or lm is None or rm is None:
+        raise ValueError(f"expected '<left slug>.<column> = <right slug>.<column>', got {text!r}")
+    return ColumnRef(lm[1], lm[2]), ColumnRef(rm[1], rm[2])
+
+
+def parse_junction_left(text: str) -> tuple[ColumnRef, str]:
+    """Split a junction's ``left_join_on``: ``"<left slug>.<column> = <junction column>"``."""
+    left, sep, right = (part.strip() for part in text.partition("="))
+    match = _QUALIFIED.match(left)
+    if not sep or match is None or not _is_bare(right):
+        raise ValueError(f"expected '<left slug>.<column> = <junction column>', got {text!r}")
+    return ColumnRef(match[1], match[2]), right
+
+
+def parse_junction_right(text: str) -> tuple[str, ColumnRef]:
+    """Split a junction's ``right_join_on``: ``"<junction column> = <right slug>.<column>"``."""
+    left, sep, right = (part.strip() for part in text.partition("="))
+    match = _QUALIFIED.match(right)
+    if not sep or match is None or not _is_bare(left):
+        raise ValueError(f"expected '<junction column> = <right slug>.<column>', got {text!r}")
+    return left, ColumnRef(match[1], match[2])
+
+
+def _is_bare(column: str) -> bool:
+    return bool(column) and "." not in column and not any(c.isspace() for c in column)
+
+
+class DataGraph(_Model):
+    """The whole data graph. Building one validates it (see the module docstring)."""
+
+    profile: Profile
+    entities: list[Entity] = Field(default_factory=list)
+    relationships: list[Relationship] = Field(default_factory=list)
+    events: list[EventSource] = Field(default_factory=list)
+
+    _paths: dict[str, RelationshipPath] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DataGraph:
+        """Read and validate a graph from ``.json``, ``.yaml`` or ``.yml``."""
+        from linked_audiences.loading import load_model
+
+        return load_model(cls, path)
+
+    @model_validator(mode="after")
+    def _check(self) -> DataGraph:
+        from linked_audiences.validation import graph_problems
+
+        problems = graph_problems(self)
+        if problems:
+            raise DefinitionError(problems)
+        self._paths = dict(_walk(self))
+        return self
+
+    # -- lookups the validator and compiler share -------------------------------------------
+
+    def entity(self, slug: str) -> Entity | None:
+        return next((e for e in self.entities if e.slug == slug), None)
+
+    def event(self, name: str) -> EventSource | None:
+        return next((e for e in self.events if e.name == name), None)
+
+    def relationship(self, slug: str) -> RelationshipPath | None:
+        """The path that a relationship slug names, or None when unknown."""
+        return self._paths.get(slug)
+
+    def relationship_paths(self) -> list[RelationshipPath]:
+        return list(self._paths.values())
+
+
+def _walk(graph: DataGraph) -> Iterator[tuple[str, RelationshipPath]]:
+    """Every relationship of a *valid* graph with its parent chain, depth-first."""
+
+    def visit(
+        rels: list[Relationship], parent: RelationshipPath | None, base: str
+    ) -> Iterator[tuple[str, RelationshipPath]]:
+        for i, rel in enumerate(rels):
+            entity = graph.entity(rel.related_entity)
+            assert entity is not None
+            node = RelationshipPath(rel, entity, parent, f"{base}.relationships[{i}]")
+            yield rel.slug, node
+            yield from visit(rel.relationships, node, node.json_path)
+
+    yield from visit(graph.relationships, None, "$")
+
+
+def relationship_json_paths(
+    rels: list[Relationship], base: str = "$", depth: int = 2
+) -> Iterator[tuple[str, int, Relationship, Relationship | None]]:
+    """(json path, level, relationship, parent) for every relationship, even in an invalid graph."""
+
+    def visit(
+        items: list[Relationship], prefix: str, level: int, parent: Relationship | None
+    ) -> Iterator[tuple[str, int, Relationship, Relationship | None]]:
+        for i, rel in enumerate(items):
+            path = f"{prefix}.relationships[{i}]"
+            yield path, level, rel, parent
+            yield from visit(rel.relationships, path, level + 1, rel)
+
+    yield from visit(rels, base, depth, None)
+
+
+__all__ = [
+    "MAX_DEPTH",
+    "ColumnRef",
+    "DataGraph",
+    "Entity",
+    "EventProperty",
+    "EventSource",
+    "ExternalIdLink",
+    "JunctionTable",
+    "Profile",
+    "Relationship",
+    "RelationshipPath",
+    "TraitLink",
+    "json_path",
+    "parse_join_on",
+    "parse_junction_left",
+    "parse_junction_right",
+]
