@@ -3,6 +3,7 @@
 ``import linked_audiences as la``; the names below are the stable entry points (SPEC §5).
 """
 
+from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.conditions import (
     Audience,
     AudienceCondition,
@@ -29,6 +30,7 @@ __all__ = [
     "AudienceCondition",
     "ColumnCondition",
     "ColumnReference",
+    "CompiledAudience",
     "Condition",
     "Count",
     "DataGraph",
@@ -43,5 +45,6 @@ __all__ = [
     "UnsupportedFeature",
     "Window",
     "__version__",
+    "compile",
     "validate_audience",
 ]

@@ -6,12 +6,19 @@ A user's mistake prints one line per problem to stderr and exits 2, never a trac
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
+from linked_audiences.conditions import Audience
+from linked_audiences.datatypes import parse_iso_timestamp
+from linked_audiences.dialects import DIALECTS
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
+from linked_audiences.graph import DataGraph
+from linked_audiences.loading import load_audience_folder
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -32,9 +39,6 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from linked_audiences.conditions import Audience
-    from linked_audiences.graph import DataGraph
-    from linked_audiences.loading import load_audience_folder
     from linked_audiences.validation import validate_audience
 
     graph = DataGraph.load(args.graph)
@@ -50,6 +54,29 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok  {path}  ({audience.key}: {audience.name})")
     if problems:
         raise DefinitionError(problems)
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> tuple[DataGraph, Audience, list[Audience]]:
+    """GRAPH, AUDIENCE and the audiences its `audience` nodes may name (--audiences DIR)."""
+    graph = DataGraph.load(args.graph)
+    audience = Audience.load(args.audience)
+    folder = args.audiences_dir or Path(args.audience).parent
+    return graph, audience, load_audience_folder(folder, audience)
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from linked_audiences.compiler import compile
+
+    graph, audience, audiences = _load(args)
+    compiled = compile(audience, graph, dialect=args.dialect, as_of=args.as_of, audiences=audiences)
+    print(
+        f"-- {audience.key}: members ({compiled.dialect.name}, as of {compiled.as_of.isoformat()})"
+    )
+    print(compiled.sql(pretty=True) + ";")
+    if args.entities:
+        print(f"\n-- {audience.key}: matched entities")
+        print(compiled.sql(pretty=True, entities=True) + ";")
     return EXIT_OK
 
 
@@ -82,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=_cmd_validate)
 
+    compile_ = commands.add_parser("compile", help="print the SQL of an audience")
+    _definition_args(compile_)
+    compile_.add_argument(
+        "--dialect",
+        default="duckdb",
+        choices=sorted(DIALECTS),
+        help="warehouse SQL dialect (default: %(default)s)",
+    )
+    compile_.add_argument(
+        "--entities", action="store_true", help="also print the matched-entities query"
+    )
+    compile_.set_defaults(handler=_cmd_compile)
+
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"
     )
@@ -98,6 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
     return parser
+
+
+def _definition_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("graph", metavar="GRAPH", help="data graph (.json, .yaml)")
+    parser.add_argument("audience", metavar="AUDIENCE", help="audience definition")
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="TS",
+        type=_as_of,
+        help="evaluate at this ISO-8601 time (default: now, UTC)",
+    )
+    parser.add_argument(
+        "--audiences",
+        dest="audiences_dir",
+        metavar="DIR",
+        help="folder of audiences that `audience` nodes may name (default: the folder of AUDIENCE)",
+    )
+
+
+def _as_of(text: str) -> datetime:
+    try:
+        return parse_iso_timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -124,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `linked-audiences compile … | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return EXIT_USAGE
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 from typing import Literal, get_args
 
@@ -17,23 +18,43 @@ ORDERED_TYPES: frozenset[str] = frozenset({"number", "date", "time", "timestamp"
 DATE_LIKE_TYPES: frozenset[str] = frozenset({"date", "timestamp", "string"})
 
 
+#: The ISO-8601 texts the library reads as dates, times and timestamps — in definitions, in
+#: long-layout traits and in string columns. SQL guards every cast with the same pattern, so
+#: every warehouse (and Python) accepts exactly the same texts. POSIX-ERE syntax only.
+ISO_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ISO_TIME_PATTERN = "^[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?$"
+ISO_TIMESTAMP_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?"
+    "(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+#: Decimal text accepted as a number in long-layout traits.
+NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _require(pattern: str, text: object) -> str:
+    if not isinstance(text, str) or re.fullmatch(pattern, text) is None:
+        raise ValueError(f"not ISO-8601 text: {text!r}")
+    return text
+
+
 def parse_iso_date(text: str) -> date:
     """``YYYY-MM-DD``; raises ValueError otherwise."""
-    return date.fromisoformat(text)
+    return date.fromisoformat(_require(ISO_DATE_PATTERN, text))
 
 
 def parse_iso_time(text: str) -> time:
     """``HH:MM[:SS[.ffffff]]``; raises ValueError otherwise."""
-    return time.fromisoformat(text)
+    return time.fromisoformat(_require(ISO_TIME_PATTERN, text))
 
 
 def parse_iso_timestamp(text: str) -> datetime:
     """An ISO-8601 date or timestamp, as an aware UTC datetime (naive text is taken as UTC).
 
-    A trailing ``Z`` is accepted on every Python version we support.
+    Accepts exactly :data:`ISO_TIMESTAMP_PATTERN`; a trailing ``Z`` works on every Python
+    version we support.
     """
-    if not isinstance(text, str) or not text:
-        raise ValueError("expected ISO-8601 text")
+    _require(ISO_TIMESTAMP_PATTERN, text)
     normalised = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     parsed = datetime.fromisoformat(normalised)
     if parsed.tzinfo is None:

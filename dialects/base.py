@@ -1,0 +1,52 @@
+"""What every warehouse dialect provides; subclasses override data, rarely methods.
+
+Dialects emit stock sqlglot nodes and leave the spelling to ``expr.sql(dialect=...)``; they
+only decide what sqlglot cannot know (how to parse text safely, which types exist).
+This package never imports ``linked_audiences``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+
+class WarehouseDialect:
+    """A warehouse's SQL quirks, as data plus a few small builders."""
+
+    name: ClassVar[str] = ""
+    sqlglot_dialect: ClassVar[str] = ""
+    #: TIME columns exist (Spark has none).
+    SUPPORTS_TIME: ClassVar[bool] = True
+    #: TRY_CAST (or SAFE_CAST) exists; else text is cast only after the regex guard matched.
+    SUPPORTS_TRY_CAST: ClassVar[bool] = True
+    #: Type that primary keys are cast to for the matched-entities query.
+    TEXT_TYPE: ClassVar[str] = "VARCHAR"
+
+    def parse_text(self, text: exp.Expr, to: str, pattern: str) -> exp.Expr:
+        """``text`` as type ``to`` when it matches ``pattern``, else NULL — never an error.
+
+        The regex guard makes every warehouse accept exactly the same texts (their casts
+        differ in leniency); TRY_CAST still protects against values like 2024-02-30.
+        """
+        target = exp.DataType.build(to)
+        if self.SUPPORTS_TRY_CAST:
+            cast: exp.Expr = exp.TryCast(this=text, to=target, requires_string=True)
+        else:
+            cast = exp.cast(text, target)
+        guard = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(pattern))
+        return exp.Case(ifs=[exp.If(this=guard, true=cast)])
+
+    def render(self, expression: exp.Expr, *, pretty: bool = False) -> str:
+        """SQL text for this warehouse; identifiers always quoted; unsupported SQL raises."""
+        return expression.sql(
+            dialect=self.sqlglot_dialect,
+            identify=True,
+            pretty=pretty,
+            unsupported_level=ErrorLevel.RAISE,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

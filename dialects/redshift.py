@@ -1,0 +1,11 @@
+"""Redshift: PostgreSQL's rules, Redshift's spelling (sqlglot's redshift dialect)."""
+
+from __future__ import annotations
+
+from .postgres import Postgres
+
+
+class Redshift(Postgres):
+    name = "redshift"
+    sqlglot_dialect = "redshift"
+    TEXT_TYPE = "VARCHAR"

@@ -1,0 +1,99 @@
+"""Audience → sqlglot expressions → SQL text, for one warehouse dialect (SPEC §5).
+
+``compile`` is pure: it validates the definition, then builds two queries from sqlglot nodes
+— the members (one column ``profile_id``) and their matched entities (``profile_id``,
+``relationship``, ``entity_id``). Nothing here talks to a warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlglot import exp
+
+from linked_audiences.compiler.context import CompileContext
+from linked_audiences.compiler.matched import MatchedEntities
+from linked_audiences.compiler.membership import Membership
+from linked_audiences.conditions import Audience
+from linked_audiences.datatypes import parse_iso_timestamp
+from linked_audiences.dialects import WarehouseDialect, get_dialect
+from linked_audiences.graph import DataGraph
+from linked_audiences.validation import validate_audience
+
+
+@dataclass(frozen=True)
+class CompiledAudience:
+    """The compiled queries; ``.expression`` / ``.entities_expression`` stay inspectable."""
+
+    audience: Audience
+    dialect: WarehouseDialect
+    as_of: datetime
+    expression: exp.Query
+    entities_expression: exp.Query
+
+    @property
+    def profiles_sql(self) -> str:
+        """Members: one column ``profile_id``."""
+        return self.dialect.render(self.expression)
+
+    @property
+    def entities_sql(self) -> str:
+        """Matched entities of members: ``profile_id``, ``relationship``, ``entity_id``."""
+        return self.dialect.render(self.entities_expression)
+
+    def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
+        """Readable SQL for a person debugging an audience."""
+        query = self.entities_expression if entities else self.expression
+        return self.dialect.render(query, pretty=pretty)
+
+
+def resolve_as_of(as_of: datetime | str | None) -> datetime:
+    """``as_of`` as an aware UTC datetime; default now. Naive values are refused."""
+    if as_of is None:
+        return datetime.now(timezone.utc)
+    if isinstance(as_of, str):
+        return parse_iso_timestamp(as_of)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware (or an ISO-8601 string with an offset)")
+    return as_of.astimezone(timezone.utc)
+
+
+def compile(
+    audience: Audience,
+    graph: DataGraph,
+    dialect: str = "duckdb",
+    as_of: datetime | str | None = None,
+    audiences: Sequence[Audience] = (),
+) -> CompiledAudience:
+    """Validate ``audience`` against ``graph`` and compile it for ``dialect``.
+
+    Raises :class:`~linked_audiences.DefinitionError` before building any SQL when the
+    definition breaks a rule, and :class:`~linked_audiences.UnsupportedFeature` when the
+    warehouse cannot express it.
+    """
+    validate_audience(audience, graph, audiences)
+    warehouse = get_dialect(dialect)
+    moment = resolve_as_of(as_of)
+    known = {a.key: a for a in audiences}
+    known[audience.key] = audience
+    ctx = CompileContext(graph, warehouse, moment, known)
+    membership = Membership(ctx)
+    members, *_ = membership.audience_select(audience)
+    shared = list(ctx.ctes)
+    entities = MatchedEntities(membership).build(audience)
+    traits = ctx.traits_ctes()
+    profiles_query = _with(members, [*traits, *shared])
+    entities_query = _with(entities, [*traits, *ctx.ctes])
+    return CompiledAudience(audience, warehouse, moment, profiles_query, entities_query)
+
+
+def _with(query: exp.Query, ctes: list[tuple[str, exp.Select]]) -> exp.Query:
+    query = query.copy()
+    for name, body in ctes:
+        query = query.with_(exp.to_identifier(name, quoted=True), as_=body.copy(), copy=False)
+    return query
+
+
+__all__ = ["CompiledAudience", "compile", "resolve_as_of"]

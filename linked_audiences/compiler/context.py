@@ -1,0 +1,243 @@
+"""State shared while compiling one audience: the CTE list, names, and the graph's sources.
+
+Everything here builds sqlglot nodes from typed pieces: identifiers are quoted identifiers,
+values are literals; no user string is ever parsed as SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlglot import exp
+
+from linked_audiences.conditions import Audience
+from linked_audiences.datatypes import (
+    ISO_DATE_PATTERN,
+    ISO_TIME_PATTERN,
+    ISO_TIMESTAMP_PATTERN,
+    NUMBER_PATTERN,
+    DataType,
+)
+from linked_audiences.dialects import WarehouseDialect
+from linked_audiences.errors import UnsupportedFeature
+from linked_audiences.graph import DataGraph, EventSource
+from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
+
+PROFILE_ID = "profile_id"
+
+#: SQL type each data type is cast to when parsed from text.
+SQL_TYPES: dict[str, str] = {
+    "number": "DOUBLE",
+    "date": "DATE",
+    "time": "TIME",
+    "timestamp": "TIMESTAMPTZ",
+}
+_TEXT_PATTERNS = {
+    "number": NUMBER_PATTERN,
+    "date": ISO_DATE_PATTERN,
+    "time": ISO_TIME_PATTERN,
+    "timestamp": ISO_TIMESTAMP_PATTERN,
+}
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(table: str, name: str) -> exp.Column:
+    """``"table"."name"``; both parts are identifiers, never parsed."""
+    return exp.Column(this=ident(name), table=ident(table))
+
+
+def table(name: str, alias: str) -> exp.Table:
+    """A graph table name (``db.schema.table``) with an alias; each part is quoted."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise ValueError(f"table name {name!r} is not table, schema.table or db.schema.table")
+    kwargs: dict[str, exp.Identifier] = {"this": ident(parts[-1])}
+    if len(parts) >= 2:
+        kwargs["db"] = ident(parts[-2])
+    if len(parts) == 3:
+        kwargs["catalog"] = ident(parts[0])
+    return exp.Table(**kwargs, alias=exp.TableAlias(this=ident(alias)))
+
+
+def cte_ref(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def and_all(conditions: list[exp.Expr]) -> exp.Expr:
+    """AND of ``conditions`` (TRUE when empty); parenthesised so precedence never surprises."""
+    if not conditions:
+        return exp.true()
+    return exp.and_(*conditions, wrap=True, copy=False)
+
+
+@dataclass
+class CompileContext:
+    """One compilation: the graph, dialect, ``as_of`` and the CTEs built so far (in order)."""
+
+    graph: DataGraph
+    dialect: WarehouseDialect
+    as_of: datetime
+    audiences: dict[str, Audience]
+    ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    traits_used: set[str] = field(default_factory=set)
+    _names: Counter[str] = field(default_factory=Counter)
+    _universes: dict[bool, str] = field(default_factory=dict)
+    audience_ctes: dict[str, str] = field(default_factory=dict)
+
+    # -- naming ----------------------------------------------------------------------------
+
+    def add_cte(self, prefix: str, select: exp.Select) -> str:
+        """Register ``select`` as a CTE after every CTE it uses; returns its unique name."""
+        self._names[prefix] += 1
+        name = f"la_{prefix}{self._names[prefix]}"
+        self.ctes.append((name, select))
+        return name
+
+    # -- time ------------------------------------------------------------------------------
+
+    def timestamp(self, moment: datetime) -> exp.Expr:
+        """A UTC instant literal; every date bound derives from the one ``as_of``."""
+        text = moment.astimezone(self.as_of.tzinfo).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        return exp.cast(string(text), exp.DataType.build("TIMESTAMPTZ"))
+
+    def date(self, day: date) -> exp.Expr:
+        return exp.cast(string(day.isoformat()), exp.DataType.build("DATE"))
+
+    def days_from_as_of(self, days: int, dtype: DataType) -> exp.Expr:
+        """``as_of + days`` as a literal of the column's kind (dates count whole days)."""
+        if dtype == "date":
+            return self.date(self.as_of.date() + timedelta(days=days))
+        return self.timestamp(self.as_of + timedelta(days=days))
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def universe(self, include_anonymous: bool) -> str:
+        """CTE of profiles with at least one identifier of a required type (SPEC §3)."""
+        if include_anonymous in self._universes:
+            return self._universes[include_anonymous]
+        key = self.graph.profile.key
+        types = [*UNIVERSE_IDENTIFIER_TYPES]
+        if include_anonymous:
+            types.append(ANONYMOUS_IDENTIFIER_TYPE)
+        select = (
+            exp.select(exp.alias_(col("i", key), PROFILE_ID, quoted=True))
+            .distinct()
+            .from_(table(self.graph.profile.identifiers_table, "i"))
+            .where(
+                and_all(
+                    [
+                        exp.In(this=col("i", "type"), expressions=[string(t) for t in types]),
+                        exp.Not(this=exp.Is(this=col("i", "value"), expression=exp.null())),
+                        exp.Not(this=exp.Is(this=col("i", key), expression=exp.null())),
+                    ]
+                )
+            )
+        )
+        name = self.add_cte("universe", select)
+        self._universes[include_anonymous] = name
+        return name
+
+    TRAITS = "la_traits"
+
+    def trait(self, alias: str, name: str) -> exp.Column:
+        """The typed value of a trait in the traits CTE joined as ``alias``."""
+        self.traits_used.add(name)
+        return col(alias, name)
+
+    def traits_ctes(self) -> list[tuple[str, exp.Select]]:
+        """The traits CTE(s), built last but placed first: one row per profile, typed."""
+        if not self.traits_used:
+            return []
+        profile = self.graph.profile
+        names = sorted(self.traits_used)
+        if profile.traits_layout == "wide":
+            select = exp.select(
+                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True),
+                *(exp.alias_(col("t", n), n, quoted=True) for n in names),
+            ).from_(table(profile.traits_table, "t"))
+            return [(self.TRAITS, select)]
+        text_cte = "la_traits_text"
+        pivot = (
+            exp.select(
+                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True),
+                *(
+                    exp.alias_(
+                        exp.Max(
+                            this=exp.Case(
+                                ifs=[
+                                    exp.If(
+                                        this=exp.EQ(this=col("t", "name"), expression=string(n)),
+                                        true=col("t", "value"),
+                                    )
+                                ]
+                            )
+                        ),
+                        n,
+                        quoted=True,
+                    )
+                    for n in names
+                ),
+            )
+            .from_(table(profile.traits_table, "t"))
+            .where(exp.In(this=col("t", "name"), expressions=[string(n) for n in names]))
+            .group_by(col("t", profile.key))
+        )
+        typed = exp.select(
+            col("x", PROFILE_ID),
+            *(
+                exp.alias_(self.from_text(col("x", n), profile.traits[n]), n, quoted=True)
+                for n in names
+            ),
+        ).from_(cte_ref(text_cte, "x"))
+        return [(text_cte, pivot), (self.TRAITS, typed)]
+
+    def from_text(self, text: exp.Expr, dtype: DataType) -> exp.Expr:
+        """Parse text as ``dtype`` (long-layout traits, ISO strings); bad text is NULL."""
+        if dtype == "string":
+            return text
+        if dtype == "boolean":
+            lowered = exp.Lower(this=text)
+            return exp.Case(
+                ifs=[
+                    exp.If(this=exp.EQ(this=lowered, expression=string("true")), true=exp.true()),
+                    exp.If(
+                        this=exp.EQ(this=lowered.copy(), expression=string("false")),
+                        true=exp.false(),
+                    ),
+                ]
+            )
+        self.require_type(dtype)
+        return self.dialect.parse_text(text, SQL_TYPES[dtype], _TEXT_PATTERNS[dtype])
+
+    def require_type(self, dtype: str) -> None:
+        if dtype == "time" and not self.dialect.SUPPORTS_TIME:
+            raise UnsupportedFeature(
+                self.dialect.name,
+                "time-typed conditions",
+                "store the value as a string or a timestamp",
+            )
+
+    def event_profile(
+        self, source: EventSource, event_alias: str, graph_alias: str
+    ) -> tuple[exp.Expr, list[exp.Join]]:
+        """The profile key of an event row, and the join through the id graph if needed."""
+        if source.profile_key is not None:
+            return col(event_alias, source.profile_key), []
+        assert source.segment_id is not None and self.graph.profile.id_graph_table
+        join = exp.Join(
+            this=table(self.graph.profile.id_graph_table, graph_alias),
+            on=exp.EQ(
+                this=col(graph_alias, "segment_id"), expression=col(event_alias, source.segment_id)
+            ),
+            kind="INNER",
+        )
+        return col(graph_alias, self.graph.profile.key), [join]

@@ -1,0 +1,455 @@
+"""Who is in the audience: the condition tree, bottom-up, as CTEs keyed by their parent.
+
+Shape (docs/compiler.md): each ``entity`` and ``event`` node becomes one CTE holding the keys
+of the parents it holds for — grouped, with a HAVING for counts — and its parent LEFT JOINs
+that CTE on the key. A CTE is unique on its keys, so nothing fans out and no DISTINCT over a
+joined branch is ever needed. A node's holds-expression is then ``k0 IS [NOT] NULL``.
+
+A subtree that compares with a trait or an ancestor's column cannot be keyed by a join value
+alone (the answer depends on *which* parent row), so such a top-level subtree is keyed by the
+full primary-key path from the profile instead ("path mode").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from linked_audiences.compiler.context import (
+    PROFILE_ID,
+    CompileContext,
+    and_all,
+    col,
+    cte_ref,
+    string,
+    table,
+)
+from linked_audiences.compiler.predicates import comparison
+from linked_audiences.compiler.scope import Scope
+from linked_audiences.conditions import (
+    Audience,
+    AudienceCondition,
+    ColumnCondition,
+    ColumnReference,
+    Comparison,
+    Condition,
+    Count,
+    EntityCondition,
+    EventCondition,
+    GroupCondition,
+    PropertyCondition,
+    TraitCondition,
+    TraitReference,
+    Window,
+    walk,
+)
+from linked_audiences.datatypes import DataType
+from linked_audiences.graph import RelationshipPath
+
+Holds = dict[int, exp.Expr]
+"""id(node) → the node's holds-expression in one scope (for matched entities)."""
+
+
+def select(
+    columns: list[exp.Expr],
+    from_: exp.Expr,
+    joins: list[exp.Join] | None = None,
+    where: list[exp.Expr] | None = None,
+    group: list[exp.Expr] | None = None,
+    having: exp.Expr | None = None,
+    distinct: bool = False,
+) -> exp.Select:
+    """A SELECT from typed parts (no builder parsing anywhere)."""
+    args: dict[str, object] = {"expressions": columns, "from_": exp.From(this=from_)}
+    if joins:
+        args["joins"] = joins
+    if where:
+        args["where"] = exp.Where(this=and_all(where))
+    if group:
+        args["group"] = exp.Group(expressions=[g.copy() for g in group])
+    if having is not None:
+        args["having"] = exp.Having(this=having)
+    if distinct:
+        args["distinct"] = exp.Distinct()
+    return exp.Select(**args)
+
+
+def not_null(e: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=e.copy(), expression=exp.null()))
+
+
+def keys_as(keys: list[exp.Expr]) -> list[exp.Expr]:
+    return [exp.alias_(k.copy(), f"k{i}", quoted=True) for i, k in enumerate(keys)]
+
+
+@dataclass(frozen=True)
+class CountTest:
+    """How a count form becomes a keyed CTE: which keys it keeps and whether presence holds."""
+
+    having: Callable[[exp.Expr], exp.Expr] | None
+    holds_when_present: bool
+
+    @staticmethod
+    def of(count: Count) -> CountTest:
+        n = exp.Literal.number(count.n)
+        if count.kind == "at_least":
+            if count.n == 1:
+                return CountTest(None, True)
+            return CountTest(lambda c: exp.GTE(this=c, expression=n.copy()), True)
+        if count.n == 0:  # exactly 0 / at_most 0: "has none"
+            return CountTest(None, False)
+        if count.kind == "exactly":
+            return CountTest(lambda c: exp.EQ(this=c, expression=n.copy()), True)
+        return CountTest(lambda c: exp.GT(this=c, expression=n.copy()), False)
+
+    def holds(self, alias: str, without: bool) -> exp.Expr:
+        present = exp.Is(this=col(alias, "k0"), expression=exp.null())
+        test: exp.Expr = exp.Not(this=present) if self.holds_when_present else present
+        return exp.Not(this=test) if without else test
+
+
+class Membership:
+    """Compiles condition trees into CTEs on a shared :class:`CompileContext`."""
+
+    def __init__(self, ctx: CompileContext) -> None:
+        self.ctx = ctx
+        self._ctes: dict[int, str] = {}
+
+    # -- audiences -------------------------------------------------------------------------
+
+    def audience_select(
+        self, audience: Audience, key: str = PROFILE_ID
+    ) -> tuple[exp.Select, Scope, exp.Expr, Holds]:
+        """SELECT of the members' ids, with the scope it was built in (for matched entities)."""
+        universe = self.ctx.universe(audience.include_anonymous)
+        scope = Scope(self.ctx, col("u", PROFILE_ID), [col("u", PROFILE_ID)])
+        holds: Holds = {}
+        expr = self.condition(audience.condition, scope, holds)
+        query = select(
+            [exp.alias_(col("u", PROFILE_ID), key, quoted=True)],
+            cte_ref(universe, "u"),
+            scope.joins,
+            [expr],
+        )
+        return query, scope, expr, holds
+
+    def audience_cte(self, key: str) -> str:
+        """Another audience's members, compiled inline once however often it is named."""
+        if key not in self.ctx.audience_ctes:
+            query, *_ = self.audience_select(self.ctx.audiences[key], key="k0")
+            self.ctx.audience_ctes[key] = self.ctx.add_cte("aud", query)
+        return self.ctx.audience_ctes[key]
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def condition(self, node: Condition, scope: Scope, holds: Holds) -> exp.Expr:
+        """The node's holds-expression in ``scope``; records it in ``holds`` by node id."""
+        builder = _NODE_BUILDERS[type(node)]
+        expr = builder(self, node, scope, holds)
+        holds[id(node)] = expr
+        return expr
+
+    def _group(self, node: GroupCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        parts = [self.condition(c, scope, holds) for c in node.conditions]
+        combine = exp.and_ if node.operator == "and" else exp.or_
+        return parts[0] if len(parts) == 1 else combine(*(p.copy() for p in parts), wrap=True)
+
+    def _comparison(self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope) -> exp.Expr:
+        reference: exp.Expr | None = None
+        if isinstance(node.reference, TraitReference):
+            reference = self.ctx.trait(scope.traits(), node.reference.trait)
+        elif isinstance(node.reference, ColumnReference):
+            reference = col(scope.rows[node.reference.relationship], node.reference.column)
+        return comparison(self.ctx, x, dtype, node.operator, node.value, reference)
+
+    def _trait(self, node: TraitCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        dtype = self.ctx.graph.profile.traits[node.trait]
+        predicate = self._comparison(node, self.ctx.trait(scope.traits(), node.trait), dtype, scope)
+        if not node.without:
+            return predicate
+        return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
+
+    def _column(self, node: ColumnCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        assert scope.rel is not None
+        dtype = scope.rel.entity.columns[node.column]
+        return self._comparison(node, col(scope.row, node.column), dtype, scope)
+
+    def _property(self, node: PropertyCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        source = scope.event
+        assert source is not None
+        column, dtype = source.property_column(node.property)  # type: ignore[misc]
+        return self._comparison(node, col("ev", column), dtype, scope)
+
+    def _audience(self, node: AudienceCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        alias = scope.left_join(self.audience_cte(node.key), scope.path[:1])
+        return CountTest(None, True).holds(alias, node.without)
+
+    def _event(self, node: EventCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        test = CountTest.of(node.count)
+        if id(node) not in self._ctes:
+            self._ctes[id(node)] = self._event_cte(node, test)
+        alias = scope.left_join(self._ctes[id(node)], scope.path[:1])
+        return test.holds(alias, node.without)
+
+    def _entity(self, node: EntityCondition, scope: Scope, holds: Holds) -> exp.Expr:
+        rel = self.ctx.graph.relationship(node.relationship)
+        assert rel is not None
+        path_mode = scope.path_mode or (scope.rel is None and needs_path(node))
+        test = CountTest.of(node.count)
+        if id(node) not in self._ctes:
+            self._ctes[id(node)] = self._entity_cte(node, rel, test, path_mode)
+        if path_mode:
+            keys = scope.path
+        elif scope.rel is None:
+            keys = scope.path[:1]
+        else:
+            keys = [col(scope.row, parent_column(rel))]
+        alias = scope.left_join(self._ctes[id(node)], keys)
+        return test.holds(alias, node.without)
+
+    # -- CTEs ------------------------------------------------------------------------------
+
+    def _entity_cte(
+        self, node: EntityCondition, rel: RelationshipPath, test: CountTest, path_mode: bool
+    ) -> str:
+        """Keys of the parents (rows, or profiles) that have the matching related rows."""
+        source = entity_rows(self.ctx, rel, path_mode)
+        where = [*source.conditions]
+        if node.where is not None:
+            where.append(self.condition(node.where, source.scope, {}))
+        pk = col(source.scope.row, rel.entity.primary_key)
+        having = (
+            test.having(exp.Count(this=exp.Distinct(expressions=[pk.copy()])))
+            if test.having
+            else None
+        )
+        query = select(
+            keys_as(source.keys),
+            source.from_,
+            source.scope.joins,
+            [*(not_null(k) for k in source.keys), not_null(pk), *where],
+            group=source.keys,
+            having=having,
+        )
+        return self.ctx.add_cte("q", query)
+
+    def _event_cte(self, node: EventCondition, test: CountTest) -> str:
+        """Profiles with the matching events, counted in the window (SPEC §3)."""
+        source = self.ctx.graph.event(node.event)
+        assert source is not None
+        profile, joins = self.ctx.event_profile(source, "ev", "g")
+        scope = Scope(self.ctx, profile, [profile], joins=joins, event=source)
+        ts = col("ev", source.timestamp)
+        where = [not_null(profile), not_null(ts), *self.window(ts, node.window)]
+        if source.event_column is not None:
+            where.append(
+                exp.EQ(this=col("ev", source.event_column), expression=string(source.name))
+            )
+        if node.where is not None:
+            where.append(self.condition(node.where, scope, {}))
+        having = test.having(exp.Count(this=exp.Star())) if test.having else None
+        query = select(
+            keys_as([profile]),
+            table(source.table, "ev"),
+            scope.joins,
+            where,
+            group=[profile],
+            having=having,
+        )
+        return self.ctx.add_cte("e", query)
+
+    def window(self, ts: exp.Expr, window: Window | None) -> list[exp.Expr]:
+        """Window bounds, from the one ``as_of`` literal; events after ``as_of`` never count."""
+        upper = exp.LTE(this=ts.copy(), expression=self.ctx.days_from_as_of(0, "timestamp"))
+        if window is None:
+            return [upper]
+        if window.within_last_days is not None:
+            lower = self.ctx.days_from_as_of(-window.within_last_days, "timestamp")
+            return [exp.GTE(this=ts.copy(), expression=lower), upper]
+        assert window.between_days_ago is not None
+        near, far = window.between_days_ago
+        return [
+            exp.GTE(this=ts.copy(), expression=self.ctx.days_from_as_of(-far, "timestamp")),
+            exp.LT(this=ts.copy(), expression=self.ctx.days_from_as_of(-near, "timestamp")),
+        ]
+
+
+@dataclass
+class RowSource:
+    """FROM + joins that produce an entity node's rows, with the keys to group them by."""
+
+    from_: exp.Expr
+    scope: Scope
+    keys: list[exp.Expr]
+    conditions: list[exp.Expr]
+
+
+def parent_column(rel: RelationshipPath) -> str:
+    """The parent entity's column a nested relationship joins on."""
+    if rel.relationship.junction_table is not None:
+        return rel.junction_columns()[0]
+    return rel.join_columns()[0]
+
+
+def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> RowSource:
+    """Rows of ``rel``'s entity keyed by the parent join value or, in path mode, the path."""
+    chain = list(reversed(list(rel.ancestors())))
+    if not path_mode and rel.parent is not None:
+        return _nested_rows(ctx, rel)
+    top = chain[0]
+    from_, profile, conditions = _top_link_source(ctx, top)
+    scope = Scope(ctx, profile, [profile], path_mode=path_mode)
+    if top.relationship.trait is not None:
+        scope._shared["traits"] = "tr"  # the FROM already is the traits CTE
+    row = "r2"
+    joins: list[exp.Join] = [top_link_join(ctx, top, row, profile, conditions)]
+    scope = scope.child(top, row, col(row, top.entity.primary_key))
+    scope.joins.extend(joins)
+    for level in chain[1:]:
+        row = f"r{level.depth}"
+        scope.joins.extend(nested_link_joins(level, scope.row, row))
+        conditions.append(not_null(col(scope.row, scope.rel.entity.primary_key)))  # type: ignore[union-attr]
+        scope = scope.child(level, row, col(row, level.entity.primary_key))
+    return RowSource(from_, scope, scope.path[:-1], conditions)
+
+
+def _nested_rows(ctx: CompileContext, rel: RelationshipPath) -> RowSource:
+    row = f"r{rel.depth}"
+    junction = rel.relationship.junction_table
+    scope = Scope(ctx, None, [])
+    if junction is None:
+        key = col(row, rel.join_columns()[1])
+        from_: exp.Expr = table(rel.entity.table, row)
+    else:
+        _, left, right, child = rel.junction_columns()
+        key = col("j", left)
+        from_ = table(junction.table, "j")
+        scope.joins.append(
+            exp.Join(
+                this=table(rel.entity.table, row),
+                on=exp.EQ(this=col(row, child), expression=col("j", right)),
+            )
+        )
+    scope = scope.child(rel, row, col(row, rel.entity.primary_key))
+    return RowSource(from_, scope, [key], [])
+
+
+def _top_link_source(
+    ctx: CompileContext, top: RelationshipPath
+) -> tuple[exp.Expr, exp.Expr, list[exp.Expr]]:
+    """Where a top-level relationship starts when no profile is in the FROM yet."""
+    key = ctx.graph.profile.key
+    if top.relationship.external_id is not None:
+        link = top.relationship.external_id
+        return (
+            table(ctx.graph.profile.identifiers_table, "i"),
+            col("i", key),
+            [
+                exp.EQ(this=col("i", "type"), expression=string(link.type)),
+                not_null(col("i", "value")),
+            ],
+        )
+    return cte_ref(ctx.TRAITS, "tr"), col("tr", PROFILE_ID), []
+
+
+def top_link_join(
+    ctx: CompileContext,
+    top: RelationshipPath,
+    row: str,
+    profile: exp.Expr,
+    conditions: list[exp.Expr],
+) -> exp.Join:
+    """JOIN the top-level entity to the source :func:`_top_link_source` started from."""
+    rel = top.relationship
+    if rel.external_id is not None:
+        on = exp.EQ(this=col(row, rel.external_id.join_key), expression=col("i", "value"))
+    else:
+        assert rel.trait is not None
+        on = exp.EQ(this=col(row, rel.trait.join_key), expression=ctx.trait("tr", rel.trait.name))
+    return exp.Join(this=table(top.entity.table, row), on=on)
+
+
+def profile_link_joins(
+    ctx: CompileContext, top: RelationshipPath, profile: exp.Expr, row: str, scope: Scope
+) -> list[exp.Join]:
+    """JOINs from a profile id already in the FROM to its top-level entity rows."""
+    rel = top.relationship
+    if rel.external_id is not None:
+        ids = scope.alias("i")
+        on = exp.and_(
+            exp.EQ(this=col(ids, ctx.graph.profile.key), expression=profile.copy()),
+            exp.EQ(this=col(ids, "type"), expression=string(rel.external_id.type)),
+        )
+        return [
+            exp.Join(this=table(ctx.graph.profile.identifiers_table, ids), on=on),
+            exp.Join(
+                this=table(top.entity.table, row),
+                on=exp.EQ(this=col(row, rel.external_id.join_key), expression=col(ids, "value")),
+            ),
+        ]
+    assert rel.trait is not None
+    value = ctx.trait(scope.traits(), rel.trait.name)
+    return [
+        exp.Join(
+            this=table(top.entity.table, row),
+            on=exp.EQ(this=col(row, rel.trait.join_key), expression=value),
+        )
+    ]
+
+
+def nested_link_joins(rel: RelationshipPath, parent_row: str, row: str) -> list[exp.Join]:
+    """JOINs from a parent row to ``rel``'s rows (through the junction table if any)."""
+    junction = rel.relationship.junction_table
+    if junction is None:
+        parent_col, child_col = rel.join_columns()
+        return [
+            exp.Join(
+                this=table(rel.entity.table, row),
+                on=exp.EQ(this=col(row, child_col), expression=col(parent_row, parent_col)),
+            )
+        ]
+    parent_col, left, right, child_col = rel.junction_columns()
+    j = f"j{rel.depth}"
+    return [
+        exp.Join(
+            this=table(junction.table, j),
+            on=exp.EQ(this=col(j, left), expression=col(parent_row, parent_col)),
+        ),
+        exp.Join(
+            this=table(rel.entity.table, row),
+            on=exp.EQ(this=col(row, child_col), expression=col(j, right)),
+        ),
+    ]
+
+
+def needs_path(node: EntityCondition) -> bool:
+    """True when the subtree compares with a trait or with a strict ancestor's column."""
+
+    def upward(entity_slug: str, where: Condition | None) -> bool:
+        if where is None:
+            return False
+        for _, child in walk(where):
+            if isinstance(child, ColumnCondition):
+                ref = child.reference
+                if isinstance(ref, TraitReference):
+                    return True
+                if isinstance(ref, ColumnReference) and ref.relationship != entity_slug:
+                    return True
+        return False
+
+    return any(
+        isinstance(n, EntityCondition) and upward(n.relationship, n.where) for _, n in walk(node)
+    )
+
+
+_NODE_BUILDERS: dict[type, Callable[..., exp.Expr]] = {
+    GroupCondition: Membership._group,
+    TraitCondition: Membership._trait,
+    AudienceCondition: Membership._audience,
+    EventCondition: Membership._event,
+    EntityCondition: Membership._entity,
+    PropertyCondition: Membership._property,
+    ColumnCondition: Membership._column,
+}
