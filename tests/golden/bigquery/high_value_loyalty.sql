@@ -1,0 +1,85 @@
+-- audience: high_value_loyalty (High-value loyalty members)
+-- dialect: bigquery; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden.py --update-snapshots
+
+-- members
+WITH `la_traits_text` AS (
+  SELECT
+    `t`.`canonical_segment_id` AS `profile_id`,
+    MAX(CASE WHEN `t`.`name` = 'lifetime_value' THEN `t`.`value` END) AS `lifetime_value`,
+    MAX(CASE WHEN `t`.`name` = 'loyalty_tier' THEN `t`.`value` END) AS `loyalty_tier`
+  FROM `ps_materialize`.`user_traits` AS `t`
+  WHERE
+    `t`.`name` IN ('lifetime_value', 'loyalty_tier')
+  GROUP BY
+    `t`.`canonical_segment_id`
+), `la_traits` AS (
+  SELECT
+    `x`.`profile_id`,
+    CASE
+      WHEN REGEXP_CONTAINS(`x`.`lifetime_value`, '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN SAFE_CAST(`x`.`lifetime_value` AS FLOAT64)
+    END AS `lifetime_value`,
+    `x`.`loyalty_tier` AS `loyalty_tier`
+  FROM `la_traits_text` AS `x`
+), `la_universe1` AS (
+  SELECT DISTINCT
+    `i`.`canonical_segment_id` AS `profile_id`
+  FROM `ps_materialize`.`user_identifiers` AS `i`
+  WHERE
+    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT `i`.`value` IS NULL
+    AND NOT `i`.`canonical_segment_id` IS NULL
+)
+SELECT
+  `u`.`profile_id` AS `profile_id`
+FROM `la_universe1` AS `u`
+LEFT JOIN `la_traits` AS `tr1`
+  ON `tr1`.`profile_id` = `u`.`profile_id`
+WHERE
+  `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000;
+
+-- matched entities
+WITH `la_traits_text` AS (
+  SELECT
+    `t`.`canonical_segment_id` AS `profile_id`,
+    MAX(CASE WHEN `t`.`name` = 'lifetime_value' THEN `t`.`value` END) AS `lifetime_value`,
+    MAX(CASE WHEN `t`.`name` = 'loyalty_tier' THEN `t`.`value` END) AS `loyalty_tier`
+  FROM `ps_materialize`.`user_traits` AS `t`
+  WHERE
+    `t`.`name` IN ('lifetime_value', 'loyalty_tier')
+  GROUP BY
+    `t`.`canonical_segment_id`
+), `la_traits` AS (
+  SELECT
+    `x`.`profile_id`,
+    CASE
+      WHEN REGEXP_CONTAINS(`x`.`lifetime_value`, '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN SAFE_CAST(`x`.`lifetime_value` AS FLOAT64)
+    END AS `lifetime_value`,
+    `x`.`loyalty_tier` AS `loyalty_tier`
+  FROM `la_traits_text` AS `x`
+), `la_universe1` AS (
+  SELECT DISTINCT
+    `i`.`canonical_segment_id` AS `profile_id`
+  FROM `ps_materialize`.`user_identifiers` AS `i`
+  WHERE
+    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT `i`.`value` IS NULL
+    AND NOT `i`.`canonical_segment_id` IS NULL
+), `la_members` AS (
+  SELECT
+    `u`.`profile_id` AS `k0`
+  FROM `la_universe1` AS `u`
+  LEFT JOIN `la_traits` AS `tr1`
+    ON `tr1`.`profile_id` = `u`.`profile_id`
+  WHERE
+    `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000
+)
+SELECT
+  `mem`.`k0` AS `profile_id`,
+  CAST(NULL AS STRING) AS `relationship`,
+  CAST(NULL AS STRING) AS `entity_id`
+FROM `la_members` AS `mem`
+WHERE
+  FALSE;

@@ -1,0 +1,181 @@
+-- audience: upsell_premium (Upsell premium card)
+-- dialect: duckdb; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden.py --update-snapshots
+
+-- members
+WITH "la_traits_text" AS (
+  SELECT
+    "t"."canonical_segment_id" AS "profile_id",
+    MAX(CASE WHEN "t"."name" = 'lifetime_value' THEN "t"."value" END) AS "lifetime_value",
+    MAX(CASE WHEN "t"."name" = 'loyalty_tier' THEN "t"."value" END) AS "loyalty_tier"
+  FROM "ps_materialize"."user_traits" AS "t"
+  WHERE
+    "t"."name" IN ('lifetime_value', 'loyalty_tier')
+  GROUP BY
+    "t"."canonical_segment_id"
+), "la_traits" AS (
+  SELECT
+    "x"."profile_id",
+    CASE
+      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN TRY_CAST("x"."lifetime_value" AS DOUBLE)
+    END AS "lifetime_value",
+    "x"."loyalty_tier" AS "loyalty_tier"
+  FROM "la_traits_text" AS "x"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+), "la_aud1" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_traits" AS "tr1"
+    ON "tr1"."profile_id" = "u"."profile_id"
+  WHERE
+    "tr1"."loyalty_tier" IN ('gold', 'platinum') AND "tr1"."lifetime_value" >= 1000
+), "la_q1" AS (
+  SELECT
+    "r3"."account_id" AS "k0"
+  FROM "prod"."credit_card" AS "r3"
+  WHERE
+    NOT "r3"."account_id" IS NULL
+    AND NOT "r3"."id" IS NULL
+    AND (
+      "r3"."card_type" = 'premium' AND "r3"."status" = 'active'
+    )
+  GROUP BY
+    "r3"."account_id"
+), "la_q2" AS (
+  SELECT
+    "i"."canonical_segment_id" AS "k0"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  JOIN "prod"."account" AS "r2"
+    ON "r2"."email" = "i"."value"
+  LEFT JOIN "la_q1" AS "q1"
+    ON "q1"."k0" = "r2"."id"
+  WHERE
+    NOT "i"."canonical_segment_id" IS NULL
+    AND NOT "r2"."id" IS NULL
+    AND "i"."type" = 'email'
+    AND NOT "i"."value" IS NULL
+    AND (
+      "r2"."status" = 'active' AND NOT "q1"."k0" IS NULL
+    )
+  GROUP BY
+    "i"."canonical_segment_id"
+), "la_aud2" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_q2" AS "q1"
+    ON "q1"."k0" = "u"."profile_id"
+  WHERE
+    NOT "q1"."k0" IS NULL
+)
+SELECT
+  "u"."profile_id" AS "profile_id"
+FROM "la_universe1" AS "u"
+LEFT JOIN "la_aud1" AS "q1"
+  ON "q1"."k0" = "u"."profile_id"
+LEFT JOIN "la_aud2" AS "q2"
+  ON "q2"."k0" = "u"."profile_id"
+WHERE
+  NOT "q1"."k0" IS NULL AND NOT NOT "q2"."k0" IS NULL;
+
+-- matched entities
+WITH "la_traits_text" AS (
+  SELECT
+    "t"."canonical_segment_id" AS "profile_id",
+    MAX(CASE WHEN "t"."name" = 'lifetime_value' THEN "t"."value" END) AS "lifetime_value",
+    MAX(CASE WHEN "t"."name" = 'loyalty_tier' THEN "t"."value" END) AS "loyalty_tier"
+  FROM "ps_materialize"."user_traits" AS "t"
+  WHERE
+    "t"."name" IN ('lifetime_value', 'loyalty_tier')
+  GROUP BY
+    "t"."canonical_segment_id"
+), "la_traits" AS (
+  SELECT
+    "x"."profile_id",
+    CASE
+      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      THEN TRY_CAST("x"."lifetime_value" AS DOUBLE)
+    END AS "lifetime_value",
+    "x"."loyalty_tier" AS "loyalty_tier"
+  FROM "la_traits_text" AS "x"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+), "la_aud1" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_traits" AS "tr1"
+    ON "tr1"."profile_id" = "u"."profile_id"
+  WHERE
+    "tr1"."loyalty_tier" IN ('gold', 'platinum') AND "tr1"."lifetime_value" >= 1000
+), "la_q1" AS (
+  SELECT
+    "r3"."account_id" AS "k0"
+  FROM "prod"."credit_card" AS "r3"
+  WHERE
+    NOT "r3"."account_id" IS NULL
+    AND NOT "r3"."id" IS NULL
+    AND (
+      "r3"."card_type" = 'premium' AND "r3"."status" = 'active'
+    )
+  GROUP BY
+    "r3"."account_id"
+), "la_q2" AS (
+  SELECT
+    "i"."canonical_segment_id" AS "k0"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  JOIN "prod"."account" AS "r2"
+    ON "r2"."email" = "i"."value"
+  LEFT JOIN "la_q1" AS "q1"
+    ON "q1"."k0" = "r2"."id"
+  WHERE
+    NOT "i"."canonical_segment_id" IS NULL
+    AND NOT "r2"."id" IS NULL
+    AND "i"."type" = 'email'
+    AND NOT "i"."value" IS NULL
+    AND (
+      "r2"."status" = 'active' AND NOT "q1"."k0" IS NULL
+    )
+  GROUP BY
+    "i"."canonical_segment_id"
+), "la_aud2" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_q2" AS "q1"
+    ON "q1"."k0" = "u"."profile_id"
+  WHERE
+    NOT "q1"."k0" IS NULL
+), "la_members" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_aud1" AS "q1"
+    ON "q1"."k0" = "u"."profile_id"
+  LEFT JOIN "la_aud2" AS "q2"
+    ON "q2"."k0" = "u"."profile_id"
+  WHERE
+    NOT "q1"."k0" IS NULL AND NOT NOT "q2"."k0" IS NULL
+)
+SELECT
+  "mem"."k0" AS "profile_id",
+  CAST(NULL AS TEXT) AS "relationship",
+  CAST(NULL AS TEXT) AS "entity_id"
+FROM "la_members" AS "mem"
+WHERE
+  FALSE;

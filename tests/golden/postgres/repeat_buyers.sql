@@ -1,0 +1,79 @@
+-- audience: repeat_buyers (Repeat buyers)
+-- dialect: postgres; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden.py --update-snapshots
+
+-- members
+WITH "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+), "la_e1" AS (
+  SELECT
+    "g"."canonical_segment_id" AS "k0"
+  FROM "segment"."order_completed" AS "ev"
+  INNER JOIN "ps_materialize"."id_graph" AS "g"
+    ON "g"."segment_id" = "ev"."segment_id"
+  WHERE
+    NOT "g"."canonical_segment_id" IS NULL
+    AND NOT "ev"."timestamp" IS NULL
+    AND "ev"."timestamp" >= CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND "ev"."revenue" > 50
+  GROUP BY
+    "g"."canonical_segment_id"
+  HAVING
+    COUNT(*) >= 3
+)
+SELECT
+  "u"."profile_id" AS "profile_id"
+FROM "la_universe1" AS "u"
+LEFT JOIN "la_e1" AS "q1"
+  ON "q1"."k0" = "u"."profile_id"
+WHERE
+  NOT "q1"."k0" IS NULL;
+
+-- matched entities
+WITH "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+), "la_e1" AS (
+  SELECT
+    "g"."canonical_segment_id" AS "k0"
+  FROM "segment"."order_completed" AS "ev"
+  INNER JOIN "ps_materialize"."id_graph" AS "g"
+    ON "g"."segment_id" = "ev"."segment_id"
+  WHERE
+    NOT "g"."canonical_segment_id" IS NULL
+    AND NOT "ev"."timestamp" IS NULL
+    AND "ev"."timestamp" >= CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND "ev"."revenue" > 50
+  GROUP BY
+    "g"."canonical_segment_id"
+  HAVING
+    COUNT(*) >= 3
+), "la_members" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_e1" AS "q1"
+    ON "q1"."k0" = "u"."profile_id"
+  WHERE
+    NOT "q1"."k0" IS NULL
+)
+SELECT
+  "mem"."k0" AS "profile_id",
+  CAST(NULL AS TEXT) AS "relationship",
+  CAST(NULL AS TEXT) AS "entity_id"
+FROM "la_members" AS "mem"
+WHERE
+  FALSE;

@@ -1,0 +1,109 @@
+-- audience: lapsed_vips (Lapsed VIPs)
+-- dialect: snowflake; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden.py --update-snapshots
+
+-- members
+WITH "la_traits_text" AS (
+  SELECT
+    "t"."canonical_segment_id" AS "profile_id",
+    MAX(CASE WHEN "t"."name" = 'is_vip' THEN "t"."value" END) AS "is_vip",
+    MAX(CASE WHEN "t"."name" = 'last_seen_at' THEN "t"."value" END) AS "last_seen_at"
+  FROM "ps_materialize"."user_traits" AS "t"
+  WHERE
+    "t"."name" IN ('is_vip', 'last_seen_at')
+  GROUP BY
+    "t"."canonical_segment_id"
+), "la_traits" AS (
+  SELECT
+    "x"."profile_id",
+    CASE
+      WHEN LOWER("x"."is_vip") = 'true'
+      THEN TRUE
+      WHEN LOWER("x"."is_vip") = 'false'
+      THEN FALSE
+    END AS "is_vip",
+    CASE
+      WHEN REGEXP_LIKE(
+        "x"."last_seen_at",
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$'
+      )
+      THEN TRY_CAST("x"."last_seen_at" AS TIMESTAMPTZ)
+    END AS "last_seen_at"
+  FROM "la_traits_text" AS "x"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+)
+SELECT
+  "u"."profile_id" AS "profile_id"
+FROM "la_universe1" AS "u"
+LEFT JOIN "la_traits" AS "tr1"
+  ON "tr1"."profile_id" = "u"."profile_id"
+WHERE
+  "tr1"."is_vip" = TRUE
+  AND (
+    "tr1"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    OR "tr1"."last_seen_at" IS NULL
+  );
+
+-- matched entities
+WITH "la_traits_text" AS (
+  SELECT
+    "t"."canonical_segment_id" AS "profile_id",
+    MAX(CASE WHEN "t"."name" = 'is_vip' THEN "t"."value" END) AS "is_vip",
+    MAX(CASE WHEN "t"."name" = 'last_seen_at' THEN "t"."value" END) AS "last_seen_at"
+  FROM "ps_materialize"."user_traits" AS "t"
+  WHERE
+    "t"."name" IN ('is_vip', 'last_seen_at')
+  GROUP BY
+    "t"."canonical_segment_id"
+), "la_traits" AS (
+  SELECT
+    "x"."profile_id",
+    CASE
+      WHEN LOWER("x"."is_vip") = 'true'
+      THEN TRUE
+      WHEN LOWER("x"."is_vip") = 'false'
+      THEN FALSE
+    END AS "is_vip",
+    CASE
+      WHEN REGEXP_LIKE(
+        "x"."last_seen_at",
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$'
+      )
+      THEN TRY_CAST("x"."last_seen_at" AS TIMESTAMPTZ)
+    END AS "last_seen_at"
+  FROM "la_traits_text" AS "x"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
+), "la_members" AS (
+  SELECT
+    "u"."profile_id" AS "k0"
+  FROM "la_universe1" AS "u"
+  LEFT JOIN "la_traits" AS "tr1"
+    ON "tr1"."profile_id" = "u"."profile_id"
+  WHERE
+    "tr1"."is_vip" = TRUE
+    AND (
+      "tr1"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+      OR "tr1"."last_seen_at" IS NULL
+    )
+)
+SELECT
+  "mem"."k0" AS "profile_id",
+  CAST(NULL AS VARCHAR) AS "relationship",
+  CAST(NULL AS VARCHAR) AS "entity_id"
+FROM "la_members" AS "mem"
+WHERE
+  FALSE;
