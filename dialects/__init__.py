@@ -6,7 +6,7 @@ live in these small classes as data, never as ``if dialect == ...`` in the compi
 
 from __future__ import annotations
 
-from .base import WarehouseDialect
+from .base import ClientUnavailable, WarehouseDialect
 from .bigquery import BigQuery
 from .databricks import Databricks
 from .duckdb import DuckDB
@@ -20,6 +20,16 @@ DIALECTS: dict[str, type[WarehouseDialect]] = {
 ALIASES: dict[str, str] = {"postgresql": "postgres", "spark": "databricks"}
 
 
+def dialect_for_url(url: str) -> WarehouseDialect:
+    """The dialect whose URL scheme starts ``url`` (``postgresql://…`` → Postgres)."""
+    scheme = url.partition("://")[0].lower()
+    for cls in DIALECTS.values():
+        if scheme in cls.URL_SCHEMES:
+            return cls()
+    schemes = ", ".join(f"{s}://" for c in DIALECTS.values() for s in c.URL_SCHEMES)
+    raise ValueError(f"unknown warehouse URL {url!r}; expected one of {schemes}")
+
+
 def get_dialect(name: str) -> WarehouseDialect:
     """The dialect called ``name`` (or an alias); ValueError lists the known names."""
     key = ALIASES.get(name.lower(), name.lower())
@@ -30,4 +40,11 @@ def get_dialect(name: str) -> WarehouseDialect:
         raise ValueError(f"unknown dialect {name!r}; expected one of {known}") from None
 
 
-__all__ = ["ALIASES", "DIALECTS", "WarehouseDialect", "get_dialect"]
+__all__ = [
+    "ALIASES",
+    "DIALECTS",
+    "ClientUnavailable",
+    "WarehouseDialect",
+    "dialect_for_url",
+    "get_dialect",
+]

@@ -7,7 +7,7 @@ This package never imports ``linked_audiences``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
@@ -48,5 +48,27 @@ class WarehouseDialect:
             unsupported_level=ErrorLevel.RAISE,
         )
 
+    #: URL schemes this warehouse answers to in ``la.connect``.
+    URL_SCHEMES: ClassVar[tuple[str, ...]] = ()
+
+    def connect(self, url: str) -> Any:
+        """A DB-API connection for ``url``, with the session in UTC (SPEC §1)."""
+        raise ClientUnavailable(
+            f"running SQL on {self.name} is not available yet; compile it with "
+            f"la.compile(..., dialect={self.name!r}) and run it with your own client"
+        )
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+class ClientUnavailable(RuntimeError):
+    """The warehouse's client library is missing or its adapter is not available here."""
+
+
+def split_url(url: str, scheme: str) -> str:
+    """The part of ``scheme://rest`` after ``://`` (SQLAlchemy-style URLs)."""
+    prefix = f"{scheme}://"
+    if not url.startswith(prefix):
+        raise ValueError(f"expected a {prefix} URL, got {url!r}")
+    return url[len(prefix) :]

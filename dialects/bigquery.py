@@ -8,4 +8,5 @@ from .base import WarehouseDialect
 class BigQuery(WarehouseDialect):
     name = "bigquery"
     sqlglot_dialect = "bigquery"
+    URL_SCHEMES = ("bigquery",)
     TEXT_TYPE = "STRING"

@@ -8,5 +8,6 @@ from .base import WarehouseDialect
 class Databricks(WarehouseDialect):
     name = "databricks"
     sqlglot_dialect = "databricks"
+    URL_SCHEMES = ("databricks",)
     SUPPORTS_TIME = False
     TEXT_TYPE = "STRING"

@@ -8,4 +8,5 @@ from .postgres import Postgres
 class Redshift(Postgres):
     name = "redshift"
     sqlglot_dialect = "redshift"
+    URL_SCHEMES = ("redshift",)
     TEXT_TYPE = "VARCHAR"

@@ -8,3 +8,4 @@ from .base import WarehouseDialect
 class Snowflake(WarehouseDialect):
     name = "snowflake"
     sqlglot_dialect = "snowflake"
+    URL_SCHEMES = ("snowflake",)

@@ -21,7 +21,9 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
+from linked_audiences.preview import Preview, preview
 from linked_audiences.validation import validate_audience
+from linked_audiences.warehouse import Warehouse, connect
 
 __version__ = "0.1.0"
 
@@ -38,13 +40,17 @@ __all__ = [
     "EntityCondition",
     "EventCondition",
     "GroupCondition",
+    "Preview",
     "Problem",
     "PropertyCondition",
     "TraitCondition",
     "TraitReference",
     "UnsupportedFeature",
+    "Warehouse",
     "Window",
     "__version__",
     "compile",
+    "connect",
+    "preview",
     "validate_audience",
 ]

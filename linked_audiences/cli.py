@@ -6,8 +6,8 @@ A user's mistake prints one line per problem to stderr and exits 2, never a trac
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -19,6 +19,7 @@ from linked_audiences.dialects import DIALECTS
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder
+from linked_audiences.preview import ExplorerGroup, Preview
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -80,6 +81,50 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from linked_audiences.preview import preview
+    from linked_audiences.warehouse import connect
+
+    graph, audience, audiences = _load(args)
+    with connect(args.warehouse) as warehouse:
+        result = preview(
+            audience, graph, warehouse, as_of=args.as_of, audiences=audiences, sample=args.sample
+        )
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_preview(result, audience.name))
+    return EXIT_OK
+
+
+def format_preview(result: Preview, name: str) -> str:
+    """The preview as text: count, then each sampled profile with its explorer tree."""
+    lines = [
+        f"{result.audience_key} ({name}): {result.count:,} profiles as of "
+        f"{result.as_of.isoformat()}"
+    ]
+    for pid in result.sample:
+        ids = ", ".join(f"{k}={'|'.join(v)}" for k, v in result.identifiers.get(pid, {}).items())
+        lines.append(f"  {pid}  {ids}")
+        lines.extend(_tree(result.entities.get(pid, ()), "      "))
+    return "\n".join(lines)
+
+
+def _tree(groups: tuple[ExplorerGroup, ...], indent: str) -> list[str]:
+    lines = []
+    for group in groups:
+        more = (
+            f" (showing {len(group.shown)} of {group.total})"
+            if group.total > len(group.shown)
+            else ""
+        )
+        lines.append(f"{indent}{group.relationship}{more}")
+        for node in group.shown:
+            lines.append(f"{indent}  - {node.entity_id}")
+            lines.extend(_tree(node.children, indent + "    "))
+    return lines
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from linked_audiences.demo import run_demo
 
@@ -121,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--entities", action="store_true", help="also print the matched-entities query"
     )
     compile_.set_defaults(handler=_cmd_compile)
+
+    preview_ = commands.add_parser("preview", help="count and sample an audience")
+    _definition_args(preview_)
+    preview_.add_argument(
+        "--warehouse",
+        required=True,
+        metavar="URL",
+        help="e.g. duckdb:///demo.duckdb or postgresql://…",
+    )
+    preview_.add_argument("--sample", type=_positive_int, default=10, metavar="N")
+    preview_.add_argument("--json", action="store_true", help="print JSON")
+    preview_.set_defaults(handler=_cmd_preview)
 
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"

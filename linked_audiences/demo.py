@@ -24,7 +24,6 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder
-from linked_audiences.validation import validate_audience
 
 _META_TABLE = "linked_audiences_demo_meta"
 
@@ -86,17 +85,40 @@ def _built_with(path: Path) -> tuple[int, int] | None:
 def run_demo(
     path: Path, *, profiles: int, seed: int, rebuild: bool = False, out: TextIO = sys.stdout
 ) -> int:
-    """Build (or reuse) the warehouse, then validate and summarise every example audience."""
+    """Build (or reuse) the warehouse, then preview every example audience on it."""
+    from linked_audiences.dialects import get_dialect
+    from linked_audiences.examples.generator import DEMO_AS_OF
+    from linked_audiences.preview import preview
+    from linked_audiences.warehouse import Warehouse
+
     ensure_demo_warehouse(path, profiles=profiles, seed=seed, rebuild=rebuild)
     graph, audiences = load_examples()
+    folder = example_files()
     print(
-        f"\n{len(audiences)} example audiences (graph: {example_files() / 'graph.yaml'}):", file=out
+        f"\n{len(audiences)} example audiences on {path}, as of {DEMO_AS_OF.isoformat()}"
+        f"\n(definitions: {folder})\n",
+        file=out,
     )
     width = max(len(a.key) for a in audiences)
-    for audience in audiences:
-        validate_audience(audience, graph, audiences)
-        print(f"  {audience.key:<{width}}  {describe(audience.condition, graph)}", file=out)
-        print(f"  {'':<{width}}  {audience.name}", file=out)
+    print(f"  {'audience':<{width}}  {'members':>9}  {'seconds':>7}  uses", file=out)
+    dialect = get_dialect("duckdb")
+    with Warehouse(dialect, dialect.connect(f"duckdb:///{path}")) as warehouse:
+        for audience in audiences:
+            result = preview(
+                audience, graph, warehouse, as_of=DEMO_AS_OF, audiences=audiences, sample=1
+            )
+            seconds = sum(result.timings.values())
+            print(
+                f"  {audience.key:<{width}}  {result.count:>9,}  {seconds:>7.3f}  "
+                f"{describe(audience.condition, graph)}",
+                file=out,
+            )
+    print(
+        f"\nNext, see who is in one and why:\n  linked-audiences preview "
+        f"{folder / 'graph.yaml'} {folder / 'audiences' / 'premium_cardholders.json'} "
+        f"--warehouse duckdb:///{path} --as-of {DEMO_AS_OF.isoformat()}",
+        file=out,
+    )
     return 0
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from linked_audiences.compiler.context import CompileContext
-from linked_audiences.compiler.matched import MatchedEntities
+from linked_audiences.compiler.matched import MatchedEntities, MatchedLevel, explorer_query
 from linked_audiences.compiler.membership import Membership
 from linked_audiences.conditions import Audience
 from linked_audiences.datatypes import parse_iso_timestamp
@@ -32,6 +32,8 @@ class CompiledAudience:
     as_of: datetime
     expression: exp.Query
     entities_expression: exp.Query
+    levels: tuple[MatchedLevel, ...] = ()
+    entity_ctes: tuple[tuple[str, exp.Select], ...] = ()
 
     @property
     def profiles_sql(self) -> str:
@@ -42,6 +44,20 @@ class CompiledAudience:
     def entities_sql(self) -> str:
         """Matched entities of members: ``profile_id``, ``relationship``, ``entity_id``."""
         return self.dialect.render(self.entities_expression)
+
+    def explorer_expression(self, profile_ids: Sequence[object]) -> exp.Query | None:
+        """Matched entities of ``profile_ids`` with their parents (None: no entity nodes)."""
+        if not self.levels:
+            return None
+        from linked_audiences.warehouse import in_list
+
+        query = explorer_query(
+            list(self.levels),
+            self.dialect.TEXT_TYPE,
+            self.dialect.sqlglot_dialect,
+            in_list(exp.column("k0", table="m", quoted=True), profile_ids),
+        )
+        return _with(query, list(self.entity_ctes))
 
     def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
         """Readable SQL for a person debugging an audience."""
@@ -82,11 +98,21 @@ def compile(
     membership = Membership(ctx)
     members, *_ = membership.audience_select(audience)
     shared = list(ctx.ctes)
-    entities = MatchedEntities(membership).build(audience)
+    matched = MatchedEntities(membership)
+    entities = matched.build(audience)
     traits = ctx.traits_ctes()
     profiles_query = _with(members, [*traits, *shared])
-    entities_query = _with(entities, [*traits, *ctx.ctes])
-    return CompiledAudience(audience, warehouse, moment, profiles_query, entities_query)
+    entity_ctes = (*traits, *ctx.ctes)
+    entities_query = _with(entities, list(entity_ctes))
+    return CompiledAudience(
+        audience,
+        warehouse,
+        moment,
+        profiles_query,
+        entities_query,
+        tuple(matched.levels),
+        entity_ctes,
+    )
 
 
 def _with(query: exp.Query, ctes: list[tuple[str, exp.Select]]) -> exp.Query:

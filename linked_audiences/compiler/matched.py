@@ -36,6 +36,7 @@ class MatchedLevel:
     """One entity node's matched rows: a CTE of paths ending at the entity's primary key."""
 
     slug: str
+    parent: str | None  # the parent level's relationship slug (None: the profile)
     cte: str
     width: int  # number of key columns (k0 … k{width-1})
 
@@ -117,7 +118,8 @@ class MatchedEntities:
             where.append(self.m.condition(node.where, scope, {}))
         query = select(keys_as(scope.path), from_, scope.joins, where, distinct=True)
         name = self.ctx.add_cte("m", query)
-        self.levels.append(MatchedLevel(rel.slug, name, len(scope.path)))
+        parent = rel.parent.slug if rel.parent else None
+        self.levels.append(MatchedLevel(rel.slug, parent, name, len(scope.path)))
         if node.where is not None:
             for child in entity_children(node.where):
                 self._nested(child, node, rel, name, len(scope.path), scope.path_mode)
@@ -197,3 +199,39 @@ class MatchedEntities:
         for part in parts[1:]:
             query = exp.union(query, part, distinct=True, copy=False)
         return query
+
+
+def explorer_query(
+    levels: list[MatchedLevel], text_type: str, dialect: str, profiles: exp.Expr
+) -> exp.Query:
+    """Matched entities with their parent entity, for profiles where ``profiles`` holds on
+    ``m.k0``: what an explorer tree is drawn from."""
+    text = exp.DataType.build(text_type, dialect=dialect)
+    parts: list[exp.Query] = []
+    for level in levels:
+        parent_id = (
+            exp.cast(col("m", f"k{level.width - 2}"), text)
+            if level.parent
+            else exp.cast(exp.null(), text)
+        )
+        parent = string(level.parent) if level.parent else exp.cast(exp.null(), text)
+        parts.append(
+            select(
+                [
+                    exp.alias_(col("m", "k0"), PROFILE_ID, quoted=True),
+                    exp.alias_(string(level.slug), "relationship", quoted=True),
+                    exp.alias_(
+                        exp.cast(col("m", f"k{level.width - 1}"), text), "entity_id", quoted=True
+                    ),
+                    exp.alias_(parent, "parent_relationship", quoted=True),
+                    exp.alias_(parent_id, "parent_id", quoted=True),
+                ],
+                cte_ref(level.cte, "m"),
+                where=[profiles.copy()],
+                distinct=True,
+            )
+        )
+    query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=False, copy=False)
+    return query

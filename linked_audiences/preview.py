@@ -1,0 +1,170 @@
+"""``la.preview``: how big an audience is, who is in it, and what made them match.
+
+What an analyst looks at in a notebook before activating an audience: the member count,
+a sample of profiles with their identifiers, and for the sample an explorer tree of matched
+entities (at most ten per level, as Segment's explorer shows; six levels at most by the graph).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlglot import exp
+
+from linked_audiences.compiler import CompiledAudience, compile
+from linked_audiences.compiler.context import col, table
+from linked_audiences.compiler.membership import select
+from linked_audiences.conditions import Audience
+from linked_audiences.graph import DataGraph
+from linked_audiences.warehouse import Warehouse, in_list
+
+EXPLORER_PER_LEVEL = 10
+
+
+@dataclass(frozen=True)
+class ExplorerNode:
+    """One matched entity and, under it, its matched children grouped by relationship."""
+
+    entity_id: str
+    children: tuple[ExplorerGroup, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entity_id": self.entity_id, "children": [c.to_dict() for c in self.children]}
+
+
+@dataclass(frozen=True)
+class ExplorerGroup:
+    """Matched entities of one relationship under one parent: the first ten, and the total."""
+
+    relationship: str
+    total: int
+    shown: tuple[ExplorerNode, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "relationship": self.relationship,
+            "total": self.total,
+            "entities": [n.to_dict() for n in self.shown],
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    audience_key: str
+    as_of: datetime
+    count: int
+    sample: list[str]
+    identifiers: dict[str, dict[str, list[str]]]
+    entities: dict[str, tuple[ExplorerGroup, ...]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "audience_key": self.audience_key,
+            "as_of": self.as_of.isoformat(),
+            "count": self.count,
+            "sample": [
+                {
+                    "profile_id": pid,
+                    "identifiers": self.identifiers.get(pid, {}),
+                    "entities": [g.to_dict() for g in self.entities.get(pid, ())],
+                }
+                for pid in self.sample
+            ],
+            "timings_seconds": self.timings,
+        }
+
+
+def preview(
+    audience: Audience,
+    graph: DataGraph,
+    warehouse: Warehouse,
+    as_of: datetime | str | None = None,
+    audiences: Sequence[Audience] = (),
+    sample: int = 10,
+) -> Preview:
+    """Count the audience, sample ``sample`` members (lowest ids first, so it is repeatable)
+    and draw their explorer trees."""
+    started = time.perf_counter()
+    compiled = compile(
+        audience, graph, dialect=warehouse.dialect.name, as_of=as_of, audiences=audiences
+    )
+    timings = {"compile": time.perf_counter() - started}
+
+    started = time.perf_counter()
+    ids, count = _count_and_sample(compiled, warehouse, sample)
+    timings["members"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    identifiers = _identifiers(graph, warehouse, ids)
+    explorer = compiled.explorer_expression(ids)
+    rows = warehouse.fetchall(explorer) if explorer is not None and ids else []
+    timings["sample"] = time.perf_counter() - started
+    return Preview(
+        audience.key, compiled.as_of, count, ids, identifiers, build_trees(rows), timings
+    )
+
+
+def _count_and_sample(
+    compiled: CompiledAudience, warehouse: Warehouse, n: int
+) -> tuple[list[str], int]:
+    """One pass over the members: the first ``n`` ids and, on every row, the total."""
+    members = compiled.expression.subquery("a")
+    total = exp.Window(this=exp.Count(this=exp.Star()))
+    query = exp.Select(
+        expressions=[col("a", "profile_id"), exp.alias_(total, "total", quoted=True)],
+        from_=exp.From(this=members),
+        order=exp.Order(expressions=[exp.Ordered(this=col("a", "profile_id"))]),
+        limit=exp.Limit(expression=exp.Literal.number(max(n, 1))),
+    )
+    rows = warehouse.fetchall(query)
+    count = int(rows[0][1]) if rows else 0
+    return [str(r[0]) for r in rows[:n]], count
+
+
+def _identifiers(
+    graph: DataGraph, warehouse: Warehouse, ids: list[str]
+) -> dict[str, dict[str, list[str]]]:
+    key = graph.profile.key
+    query = select(
+        [col("i", key), col("i", "type"), col("i", "value")],
+        table(graph.profile.identifiers_table, "i"),
+        where=[
+            in_list(col("i", key), ids),
+            exp.Not(this=exp.Is(this=col("i", "value"), expression=exp.null())),
+        ],
+        distinct=True,
+    )
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for profile, kind, value in sorted(warehouse.fetchall(query), key=lambda r: tuple(map(str, r))):
+        found[str(profile)][str(kind)].append(str(value))
+    return {p: dict(kinds) for p, kinds in found.items()}
+
+
+def build_trees(rows: list[tuple[Any, ...]]) -> dict[str, tuple[ExplorerGroup, ...]]:
+    """Explorer trees from (profile, relationship, entity, parent relationship, parent id)."""
+    children: dict[tuple[str, str | None, str | None], dict[str, set[str]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
+    for profile, rel, entity, parent_rel, parent_id in rows:
+        children[(str(profile), parent_rel, parent_id)][rel].add(str(entity))
+
+    def groups(
+        profile: str, parent_rel: str | None, parent_id: str | None, depth: int
+    ) -> tuple[ExplorerGroup, ...]:
+        out = []
+        for rel, entities in sorted(children.get((profile, parent_rel, parent_id), {}).items()):
+            shown = tuple(
+                ExplorerNode(e, groups(profile, rel, e, depth + 1) if depth < 6 else ())
+                for e in sorted(entities)[:EXPLORER_PER_LEVEL]
+            )
+            out.append(ExplorerGroup(rel, len(entities), shown))
+        return tuple(out)
+
+    profiles = {key[0] for key in children}
+    return {p: groups(p, None, None, 2) for p in sorted(profiles)}
