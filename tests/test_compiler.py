@@ -26,22 +26,62 @@ AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 def _audience(value: str) -> la.Audience:
     """Every string operator, at audience level, in an event's where and in an entity's where."""
-    return validate_data(la.Audience, {"key": "k", "name": "n", "condition": {
-        "type": "group", "operator": "or", "conditions": [
-            {"type": "trait", "trait": "first_name", "operator": op, "value": value}
-            for op in ("equals", "not_equals", "contains", "does_not_contain", "starts_with",
-                       "ends_with")
-        ] + [
-            {"type": "trait", "trait": "country", "operator": "equals_any_of",
-             "value": [value, "DE"]},
-            {"type": "trait", "trait": "country", "operator": "contains_any_of",
-             "value": [value]},
-            {"type": "event", "event": "Order Completed", "where": {
-                "type": "property", "property": "coupon", "operator": "starts_with",
-                "value": value}},
-            {"type": "entity", "relationship": "user-accounts", "where": {
-                "type": "column", "column": "plan", "operator": "ends_with", "value": value}},
-        ]}})
+    return validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "n",
+            "condition": {
+                "type": "group",
+                "operator": "or",
+                "conditions": [
+                    {"type": "trait", "trait": "first_name", "operator": op, "value": value}
+                    for op in (
+                        "equals",
+                        "not_equals",
+                        "contains",
+                        "does_not_contain",
+                        "starts_with",
+                        "ends_with",
+                    )
+                ]
+                + [
+                    {
+                        "type": "trait",
+                        "trait": "country",
+                        "operator": "equals_any_of",
+                        "value": [value, "DE"],
+                    },
+                    {
+                        "type": "trait",
+                        "trait": "country",
+                        "operator": "contains_any_of",
+                        "value": [value],
+                    },
+                    {
+                        "type": "event",
+                        "event": "Order Completed",
+                        "where": {
+                            "type": "property",
+                            "property": "coupon",
+                            "operator": "starts_with",
+                            "value": value,
+                        },
+                    },
+                    {
+                        "type": "entity",
+                        "relationship": "user-accounts",
+                        "where": {
+                            "type": "column",
+                            "column": "plan",
+                            "operator": "ends_with",
+                            "value": value,
+                        },
+                    },
+                ],
+            },
+        },
+    )
 
 
 def _shape(sql: str, dialect: str) -> str:
@@ -57,26 +97,44 @@ def _shape(sql: str, dialect: str) -> str:
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_values_change_no_query_structure(dialect: str, value: str,
-                                                  demo_graph: la.DataGraph) -> None:
+def test_hostile_values_change_no_query_structure(
+    dialect: str, value: str, demo_graph: la.DataGraph
+) -> None:
     benign = la.compile(_audience("benign"), demo_graph, dialect=dialect, as_of=AS_OF)
     hostile = la.compile(_audience(value), demo_graph, dialect=dialect, as_of=AS_OF)
     sqlglot_dialect = hostile.dialect.sqlglot_dialect
-    for good, bad in ((benign.profiles_sql, hostile.profiles_sql),
-                      (benign.entities_sql, hostile.entities_sql)):
+    for good, bad in (
+        (benign.profiles_sql, hostile.profiles_sql),
+        (benign.entities_sql, hostile.entities_sql),
+    ):
         assert _shape(bad, sqlglot_dialect) == _shape(good, sqlglot_dialect)
-        literals = {lit.this for lit in sqlglot.parse_one(bad, read=sqlglot_dialect)
-                    .find_all(exp.Literal) if lit.is_string}
+        literals = {
+            lit.this
+            for lit in sqlglot.parse_one(bad, read=sqlglot_dialect).find_all(exp.Literal)
+            if lit.is_string
+        }
         assert value in literals  # the value survives the round trip exactly
 
 
 def test_hostile_identifiers_are_quoted() -> None:
-    graph = la.DataGraph.model_validate({
-        "profile": {"traits_table": 'we"ird.tr aits', "key": "Profile Key",
-                    "identifiers_table": "ids; DROP", "traits": {"x'); --": "string"}},
-    })
-    audience = validate_data(la.Audience, {"key": "k", "name": "n", "condition": {
-        "type": "trait", "trait": "x'); --", "operator": "exists"}})
+    graph = la.DataGraph.model_validate(
+        {
+            "profile": {
+                "traits_table": 'we"ird.tr aits',
+                "key": "Profile Key",
+                "identifiers_table": "ids; DROP",
+                "traits": {"x'); --": "string"},
+            },
+        }
+    )
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "n",
+            "condition": {"type": "trait", "trait": "x'); --", "operator": "exists"},
+        },
+    )
     for dialect in DIALECTS:
         compiled = la.compile(audience, graph, dialect=dialect, as_of=AS_OF)
         tree = sqlglot.parse_one(compiled.profiles_sql, read=compiled.dialect.sqlglot_dialect)
@@ -86,13 +144,30 @@ def test_hostile_identifiers_are_quoted() -> None:
 
 
 def test_dates_come_from_the_one_as_of() -> None:
-    graph = la.DataGraph.model_validate({"profile": {
-        "traits_table": "t", "identifiers_table": "i",
-        "traits": {"seen": "timestamp", "born": "date"}}})
-    audience = validate_data(la.Audience, {"key": "k", "name": "n", "condition": {
-        "type": "group", "operator": "and", "conditions": [
-            {"type": "trait", "trait": "seen", "operator": "within_last", "value": 7},
-            {"type": "trait", "trait": "born", "operator": "before_last", "value": 3}]}})
+    graph = la.DataGraph.model_validate(
+        {
+            "profile": {
+                "traits_table": "t",
+                "identifiers_table": "i",
+                "traits": {"seen": "timestamp", "born": "date"},
+            }
+        }
+    )
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "n",
+            "condition": {
+                "type": "group",
+                "operator": "and",
+                "conditions": [
+                    {"type": "trait", "trait": "seen", "operator": "within_last", "value": 7},
+                    {"type": "trait", "trait": "born", "operator": "before_last", "value": 3},
+                ],
+            },
+        },
+    )
     as_of = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=2)))
     sql = la.compile(audience, graph, as_of=as_of).profiles_sql
     assert "'2026-03-21 23:30:00.000000+00:00'" in sql  # as_of − 7 days, in UTC
@@ -101,47 +176,89 @@ def test_dates_come_from_the_one_as_of() -> None:
     assert la.compile(audience, graph, as_of="2026-03-28T23:30:00Z").profiles_sql == sql
 
 
-def test_as_of_must_be_aware(demo_graph: la.DataGraph,
-                             example_audiences: list[la.Audience]) -> None:
+def test_as_of_must_be_aware(
+    demo_graph: la.DataGraph, example_audiences: list[la.Audience]
+) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        la.compile(example_audiences[0], demo_graph, as_of=datetime(2026, 1, 1),
-                   audiences=example_audiences)
+        la.compile(
+            example_audiences[0],
+            demo_graph,
+            as_of=datetime(2026, 1, 1),
+            audiences=example_audiences,
+        )
 
 
-def test_unknown_dialect(demo_graph: la.DataGraph, example_audiences: list[la.Audience]
-                         ) -> None:
+def test_unknown_dialect(demo_graph: la.DataGraph, example_audiences: list[la.Audience]) -> None:
     with pytest.raises(ValueError, match="unknown dialect 'oracle'; expected one of bigquery"):
-        la.compile(example_audiences[0], demo_graph, dialect="oracle",
-                   audiences=example_audiences)
-    assert la.compile(example_audiences[0], demo_graph, dialect="postgresql",
-                      audiences=example_audiences).dialect.name == "postgres"
+        la.compile(example_audiences[0], demo_graph, dialect="oracle", audiences=example_audiences)
+    assert (
+        la.compile(
+            example_audiences[0], demo_graph, dialect="postgresql", audiences=example_audiences
+        ).dialect.name
+        == "postgres"
+    )
 
 
 def test_definition_errors_come_before_sql(demo_graph: la.DataGraph) -> None:
-    audience = validate_data(la.Audience, {"key": "k", "name": "n", "condition": {
-        "type": "trait", "trait": "nope", "operator": "exists"}})
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "n",
+            "condition": {"type": "trait", "trait": "nope", "operator": "exists"},
+        },
+    )
     with pytest.raises(la.DefinitionError, match=r"\$\.condition\.trait: unknown trait"):
         la.compile(audience, demo_graph)
 
 
 def test_time_on_databricks_is_unsupported() -> None:
-    graph = la.DataGraph.model_validate({"profile": {
-        "traits_table": "t", "identifiers_table": "i", "traits": {"opens": "time"}}})
-    audience = validate_data(la.Audience, {"key": "k", "name": "n", "condition": {
-        "type": "trait", "trait": "opens", "operator": "less_than", "value": "09:00"}})
+    graph = la.DataGraph.model_validate(
+        {"profile": {"traits_table": "t", "identifiers_table": "i", "traits": {"opens": "time"}}}
+    )
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "n",
+            "condition": {
+                "type": "trait",
+                "trait": "opens",
+                "operator": "less_than",
+                "value": "09:00",
+            },
+        },
+    )
     assert "CAST('09:00:00' AS TIME)" in la.compile(audience, graph).profiles_sql
     with pytest.raises(la.UnsupportedFeature, match="databricks does not support time"):
         la.compile(audience, graph, dialect="databricks")
 
 
-def test_audience_named_twice_is_compiled_once(demo_graph: la.DataGraph,
-                                               example_audiences: list[la.Audience]) -> None:
-    twice = validate_data(la.Audience, {"key": "twice", "name": "n", "condition": {
-        "type": "group", "operator": "or", "conditions": [
-            {"type": "audience", "key": "high_value_loyalty"},
-            {"type": "group", "operator": "and", "conditions": [
-                {"type": "audience", "key": "high_value_loyalty", "without": True},
-                {"type": "audience", "key": "upsell_premium"}]}]}})
+def test_audience_named_twice_is_compiled_once(
+    demo_graph: la.DataGraph, example_audiences: list[la.Audience]
+) -> None:
+    twice = validate_data(
+        la.Audience,
+        {
+            "key": "twice",
+            "name": "n",
+            "condition": {
+                "type": "group",
+                "operator": "or",
+                "conditions": [
+                    {"type": "audience", "key": "high_value_loyalty"},
+                    {
+                        "type": "group",
+                        "operator": "and",
+                        "conditions": [
+                            {"type": "audience", "key": "high_value_loyalty", "without": True},
+                            {"type": "audience", "key": "upsell_premium"},
+                        ],
+                    },
+                ],
+            },
+        },
+    )
     compiled = la.compile(twice, demo_graph, audiences=example_audiences)
     ctes = [c.alias for c in compiled.expression.find_all(exp.CTE)]
     # high_value_loyalty once, upsell_premium once, and inside it premium_cardholders once
@@ -149,8 +266,9 @@ def test_audience_named_twice_is_compiled_once(demo_graph: la.DataGraph,
     assert sum(1 for c in ctes if c.startswith("la_aud")) == 3
 
 
-def test_expression_is_inspectable(demo_graph: la.DataGraph,
-                                   example_audiences: list[la.Audience]) -> None:
+def test_expression_is_inspectable(
+    demo_graph: la.DataGraph, example_audiences: list[la.Audience]
+) -> None:
     compiled = la.compile(example_audiences[0], demo_graph, audiences=example_audiences)
     assert isinstance(compiled.expression, exp.Query)
     assert compiled.sql(pretty=True).count("\n") > 5

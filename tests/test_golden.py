@@ -33,16 +33,22 @@ def _render(compiled: la.CompiledAudience) -> str:
 
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
-def test_golden_sql(dialect: str, demo_graph: la.DataGraph,
-                    example_audiences: list[la.Audience], update_snapshots: bool) -> None:
+def test_golden_sql(
+    dialect: str,
+    demo_graph: la.DataGraph,
+    example_audiences: list[la.Audience],
+    update_snapshots: bool,
+) -> None:
     for audience in example_audiences:
-        compiled = la.compile(audience, demo_graph, dialect=dialect, as_of=AS_OF,
-                              audiences=example_audiences)
+        compiled = la.compile(
+            audience, demo_graph, dialect=dialect, as_of=AS_OF, audiences=example_audiences
+        )
         for sql in (compiled.profiles_sql, compiled.entities_sql):
             reparsed = sqlglot.parse_one(sql, read=compiled.dialect.sqlglot_dialect)
             assert reparsed.sql(dialect=compiled.dialect.sqlglot_dialect, identify=True) == sql
-        assert_matches_snapshot(GOLDEN / dialect / f"{audience.key}.sql", _render(compiled),
-                                update=update_snapshots)
+        assert_matches_snapshot(
+            GOLDEN / dialect / f"{audience.key}.sql", _render(compiled), update=update_snapshots
+        )
 
 
 def test_no_stale_golden_files(example_audiences: list[la.Audience]) -> None:

@@ -1,0 +1,1 @@
+"""Real warehouse engines started by the tests themselves."""
