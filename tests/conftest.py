@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,17 @@ def demo_graph() -> la.DataGraph:
 @pytest.fixture(scope="session")
 def example_audiences() -> list[la.Audience]:
     return load_audience_folder(EXAMPLES / "audiences")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL server for this test session (Debian's package; scripts/test installs it)."""
+    from .engines.postgres_server import find_bin_dir, running_postgres
+
+    if find_bin_dir() is None:
+        pytest.skip(
+            "PostgreSQL is not installed: apt-get install postgresql (scripts/test "
+            "does this when it runs as root)"
+        )
+    with running_postgres() as dsn:
+        yield dsn
