@@ -48,6 +48,27 @@ class WarehouseDialect:
             unsupported_level=ErrorLevel.RAISE,
         )
 
+    #: Runs (snapshots, diffs, events) are implemented for this warehouse.
+    SUPPORTS_RUNS: ClassVar[bool] = False
+
+    def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
+        """A JSON object from (key, value) pairs; NULL values stay as JSON null."""
+        return exp.JSONObject(
+            expressions=[
+                exp.JSONKeyValue(this=exp.Literal.string(k), expression=v) for k, v in pairs
+            ]
+        )
+
+    def json_text(self, json: exp.Expr) -> exp.Expr:
+        """The JSON value as text, for storing and sending."""
+        return exp.cast(json, exp.DataType.build(self.TEXT_TYPE, dialect=self.sqlglot_dialect))
+
+    def run_lock(self, key: str) -> exp.Expr | None:
+        """A query answering TRUE when this session now holds the run lock of ``key``,
+        FALSE when another session does; None when the warehouse locks by itself (DuckDB
+        lets one process write a database file at a time)."""
+        return None
+
     #: URL schemes this warehouse answers to in ``la.connect``.
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ()
 

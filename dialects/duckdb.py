@@ -12,6 +12,7 @@ class DuckDB(WarehouseDialect):
     name = "duckdb"
     sqlglot_dialect = "duckdb"
     URL_SCHEMES = ("duckdb",)
+    SUPPORTS_RUNS = True
 
     def connect(self, url: str) -> Any:
         """``duckdb://`` in memory; ``duckdb:///rel.duckdb`` relative to the working folder;

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from sqlglot import exp
+
 from .base import ClientUnavailable, WarehouseDialect
 
 
@@ -13,6 +15,23 @@ class Postgres(WarehouseDialect):
     SUPPORTS_TRY_CAST = False
     TEXT_TYPE = "TEXT"
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
+    SUPPORTS_RUNS = True
+
+    def run_lock(self, key: str) -> exp.Expr | None:
+        """A session advisory lock: released by the server when the session ends, so a
+        killed run never leaves a stale lock behind."""
+        lock_key = exp.Anonymous(
+            this="HASHTEXTEXTENDED",
+            expressions=[exp.Literal.string(f"linked-audiences:{key}"), exp.Literal.number(0)],
+        )
+        return exp.select(exp.Anonymous(this="PG_TRY_ADVISORY_LOCK", expressions=[lock_key]))
+
+    def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
+        """JSON_BUILD_OBJECT: PostgreSQL before 16 has no SQL/JSON JSON_OBJECT(k: v)."""
+        args: list[exp.Expr] = []
+        for key, value in pairs:
+            args += [exp.Literal.string(key), value]
+        return exp.Anonymous(this="JSON_BUILD_OBJECT", expressions=args)
 
     def connect(self, url: str) -> Any:
         try:

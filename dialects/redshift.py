@@ -10,3 +10,4 @@ class Redshift(Postgres):
     sqlglot_dialect = "redshift"
     URL_SCHEMES = ("redshift",)
     TEXT_TYPE = "VARCHAR"
+    SUPPORTS_RUNS = False  # no JSON_BUILD_OBJECT; SUPER-based payloads come with its adapter

@@ -22,12 +22,14 @@ from linked_audiences.conditions import (
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.preview import Preview, preview
+from linked_audiences.runs import Activation, RunResult, run
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse, connect
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Activation",
     "Audience",
     "AudienceCondition",
     "ColumnCondition",
@@ -42,6 +44,7 @@ __all__ = [
     "GroupCondition",
     "Preview",
     "Problem",
+    "RunResult",
     "PropertyCondition",
     "TraitCondition",
     "TraitReference",
@@ -52,5 +55,6 @@ __all__ = [
     "compile",
     "connect",
     "preview",
+    "run",
     "validate_audience",
 ]

@@ -1,0 +1,25 @@
+"""Runs: warehouse-native snapshots and diffs into enter/exit events, delivered exactly once
+by ``messageId`` (SPEC §4)."""
+
+from linked_audiences.runs.engine import (
+    DeliveryFailed,
+    RunConflict,
+    RunInProgress,
+    RunResult,
+    RunStats,
+    run,
+)
+from linked_audiences.runs.events import Activation, default_activations
+from linked_audiences.runs.state import DEFAULT_SCHEMA
+
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "Activation",
+    "DeliveryFailed",
+    "RunConflict",
+    "RunInProgress",
+    "RunResult",
+    "RunStats",
+    "default_activations",
+    "run",
+]

@@ -1,0 +1,412 @@
+"""SQL of one run: snapshot the membership, then diff it against the baseline into events.
+
+Everything happens in the warehouse with INSERT … SELECT: the snapshot of this run, the
+anti-joins against the previous committed run's snapshot, and the event payloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from linked_audiences.compiler import CompiledAudience
+from linked_audiences.compiler.context import CompileContext, col, cte_ref, string, table
+from linked_audiences.compiler.membership import not_null, select
+from linked_audiences.dialects import WarehouseDialect
+from linked_audiences.graph import DataGraph
+from linked_audiences.runs.events import MAX_EVENT_BYTES, Activation, message_id, payload
+from linked_audiences.runs.state import ENTITIES, EVENTS, MEMBERS, State, TableSpec
+
+NO_RUN = ""  # previous_run_id of a first run: never a real run id
+
+
+@dataclass
+class RunSql:
+    state: State
+    compiled: CompiledAudience
+    graph: DataGraph
+    run_id: str
+    previous_run_id: str
+
+    @property
+    def key(self) -> str:
+        return self.compiled.audience.key
+
+    @property
+    def dialect(self) -> WarehouseDialect:
+        return self.compiled.dialect
+
+    def _text(self, e: exp.Expr) -> exp.Expr:
+        return exp.cast(
+            e, exp.DataType.build(self.dialect.TEXT_TYPE, dialect=self.dialect.sqlglot_dialect)
+        )
+
+    def _insert(self, spec: TableSpec, query: exp.Query) -> exp.Insert:
+        target = exp.Schema(
+            this=self.state.table(spec),
+            expressions=[exp.to_identifier(c, quoted=True) for c, _ in spec.columns],
+        )
+        return exp.Insert(this=target, expression=query)
+
+    def _snapshot(
+        self, spec: TableSpec, alias: str, run_id: str
+    ) -> tuple[exp.Table, list[exp.Expr]]:
+        """A snapshot table aliased, with the conditions that select one run of this audience."""
+        return self.state.table(spec, alias), [
+            exp.EQ(this=col(alias, "run_id"), expression=string(run_id)),
+            exp.EQ(this=col(alias, "audience_key"), expression=string(self.key)),
+        ]
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def members_snapshot(self) -> exp.Insert:
+        """This run's members with the ids their events will carry."""
+        members = self.compiled.expression.subquery("a")
+        ids = self._identifiers().subquery("ids")
+        query = select(
+            [
+                string(self.run_id),
+                string(self.key),
+                self._text(col("a", "profile_id")),
+                col("ids", "user_id"),
+                col("ids", "anonymous_id"),
+            ],
+            members,
+            [
+                exp.Join(
+                    this=ids,
+                    side="LEFT",
+                    on=exp.EQ(this=col("ids", "k"), expression=col("a", "profile_id")),
+                )
+            ],
+        )
+        return self._insert(MEMBERS, query)
+
+    def _identifiers(self) -> exp.Select:
+        """One row per profile: its ``user_id`` and ``anonymous_id`` (SPEC §4: the most recent
+        when the identifiers table has a timestamp column, else the greatest value)."""
+        profile = self.graph.profile
+        i = table(profile.identifiers_table, "i")
+        wanted = exp.In(
+            this=col("i", "type"), expressions=[string("user_id"), string("anonymous_id")]
+        )
+        if profile.identifiers_timestamp:
+            rank = exp.Window(
+                this=exp.RowNumber(),
+                partition_by=[col("i", profile.key), col("i", "type")],
+                order=exp.Order(
+                    expressions=[
+                        exp.Ordered(
+                            this=col("i", profile.identifiers_timestamp),
+                            desc=True,
+                            nulls_first=False,
+                        ),
+                        exp.Ordered(this=col("i", "value"), desc=True),
+                    ]
+                ),
+            )
+            ranked = select(
+                [
+                    exp.alias_(col("i", profile.key), "k", quoted=True),
+                    col("i", "type"),
+                    col("i", "value"),
+                    exp.alias_(rank, "rn", quoted=True),
+                ],
+                i,
+                where=[wanted, not_null(col("i", "value"))],
+            ).subquery("r")
+            keep: exp.Expr = exp.EQ(this=col("r", "rn"), expression=exp.Literal.number(1))
+            source: exp.Expr = ranked
+            alias, key, extra = "r", col("r", "k"), [keep]
+        else:
+            source, alias, key, extra = i, "i", col("i", profile.key), [wanted]
+
+        def pick(kind: str) -> exp.Expr:
+            return exp.alias_(
+                exp.Max(
+                    this=exp.Case(
+                        ifs=[
+                            exp.If(
+                                this=exp.EQ(this=col(alias, "type"), expression=string(kind)),
+                                true=col(alias, "value"),
+                            )
+                        ]
+                    )
+                ),
+                kind,
+                quoted=True,
+            )
+
+        return select(
+            [exp.alias_(key, "k", quoted=True), pick("user_id"), pick("anonymous_id")],
+            source,
+            where=extra,
+            group=[key],
+        )
+
+    def entities_snapshot(self, checksum_columns: dict[str, list[str]]) -> exp.Insert:
+        """This run's matched entities, each with a checksum of its selected columns."""
+        entities = self.compiled.entities_expression.subquery("e")
+        joins: list[exp.Join] = []
+        cases: list[exp.If] = []
+        for n, level in enumerate(self.compiled.levels):
+            rel = self.graph.relationship(level.slug)
+            assert rel is not None
+            alias = f"t{n}"
+            if any(c.this == string(level.slug) for c in cases):
+                continue
+            joins.append(
+                exp.Join(
+                    this=table(rel.entity.table, alias),
+                    side="LEFT",
+                    on=exp.and_(
+                        exp.EQ(this=col("e", "relationship"), expression=string(level.slug)),
+                        exp.EQ(
+                            this=self._text(col(alias, rel.entity.primary_key)),
+                            expression=col("e", "entity_id"),
+                        ),
+                    ),
+                )
+            )
+            columns = checksum_columns.get(level.slug) or sorted(rel.entity.columns)
+            values = self.dialect.json_object([(c, col(alias, c)) for c in columns])
+            cases.append(
+                exp.If(this=string(level.slug), true=exp.MD5(this=self.dialect.json_text(values)))
+            )
+        checksum = (
+            exp.Case(this=col("e", "relationship"), ifs=cases)
+            if cases
+            else exp.cast(exp.null(), "TEXT")
+        )
+        query = select(
+            [
+                string(self.run_id),
+                string(self.key),
+                self._text(col("e", "profile_id")),
+                col("e", "relationship"),
+                col("e", "entity_id"),
+                checksum,
+            ],
+            entities,
+            joins,
+        )
+        return self._insert(ENTITIES, query)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def events(self, activation: Activation, as_of: datetime, seq_offset: int) -> exp.Insert:
+        """Changes for one activation since the baseline, with their payloads."""
+        changes = self._changes(activation)
+        ctx = CompileContext(self.graph, self.dialect, as_of, {})
+        joins: list[exp.Join] = []
+        traits: list[tuple[str, exp.Expr]] = []
+        if activation.traits:
+            joins.append(
+                exp.Join(
+                    this=cte_ref(ctx.TRAITS, "tr"),
+                    side="LEFT",
+                    on=exp.EQ(
+                        this=self._text(col("tr", "profile_id")), expression=col("ch", "profile_id")
+                    ),
+                )
+            )
+            traits = [(t, ctx.trait("tr", t)) for t in activation.traits]
+        entity_columns: list[tuple[str, exp.Expr]] = []
+        if activation.relationship is not None and activation.entity_columns:
+            rel = self.graph.relationship(activation.relationship)
+            assert rel is not None
+            joins.append(
+                exp.Join(
+                    this=table(rel.entity.table, "t"),
+                    side="LEFT",
+                    on=exp.EQ(
+                        this=self._text(col("t", rel.entity.primary_key)),
+                        expression=col("ch", "entity_id"),
+                    ),
+                )
+            )
+            entity_columns = [(c, col("t", c)) for c in activation.entity_columns]
+        mid = message_id(
+            [
+                string(self.key),
+                string(self.run_id),
+                string(activation.trigger),
+                col("ch", "profile_id"),
+                col("ch", "entity_id"),
+            ]
+        )
+        body = payload(
+            self.dialect,
+            self.compiled.audience,
+            activation,
+            as_of,
+            message=mid,
+            user_id=col("ch", "user_id"),
+            anonymous_id=col("ch", "anonymous_id"),
+            member_now=col("ch", "member_now"),
+            traits=traits,
+            entity_id=col("ch", "entity_id"),
+            entity_columns=entity_columns,
+        )
+        built = select(
+            [
+                col("ch", "profile_id"),
+                col("ch", "entity_id"),
+                exp.alias_(mid, "message_id", quoted=True),
+                exp.alias_(body, "payload", quoted=True),
+            ],
+            changes.subquery("ch"),
+            joins,
+        )
+        order = exp.Order(
+            expressions=[
+                exp.Ordered(this=col("b", "profile_id")),
+                exp.Ordered(this=col("b", "entity_id")),
+            ]
+        )
+        seq = exp.Add(
+            this=exp.Literal.number(seq_offset),
+            expression=exp.Window(this=exp.RowNumber(), order=order),
+        )
+        relationship = (
+            string(activation.relationship)
+            if activation.relationship
+            else exp.cast(exp.null(), "TEXT")
+        )
+        query = select(
+            [
+                string(self.run_id),
+                string(self.key),
+                seq,
+                string(activation.trigger),
+                col("b", "profile_id"),
+                relationship,
+                col("b", "entity_id"),
+                col("b", "message_id"),
+                col("b", "payload"),
+                exp.GT(
+                    this=exp.Length(this=col("b", "payload")),
+                    expression=exp.Literal.number(MAX_EVENT_BYTES),
+                ),
+            ],
+            built.subquery("b"),
+        )
+        for name, body_ in ctx.traits_ctes():
+            query = query.with_(exp.to_identifier(name, quoted=True), as_=body_, copy=False)
+        return self._insert(EVENTS, query)
+
+    def _changes(self, activation: Activation) -> exp.Query:
+        """Rows (profile_id, entity_id, user_id, anonymous_id, member_now) that changed."""
+        trigger = activation.trigger
+        if trigger == "audience_entered":
+            return self._member_changes(self.run_id, self.previous_run_id, exp.true())
+        if trigger == "audience_exited":
+            return self._member_changes(self.previous_run_id, self.run_id, exp.false())
+        if trigger == "audience_membership_changed":
+            return exp.union(
+                self._member_changes(self.run_id, self.previous_run_id, exp.true()),
+                self._member_changes(self.previous_run_id, self.run_id, exp.false()),
+                distinct=False,
+            )
+        assert activation.relationship is not None
+        return self._entity_changes(trigger, activation.relationship)
+
+    def _member_changes(self, now: str, then: str, member_now: exp.Expr) -> exp.Select:
+        """Members of run ``now`` that were not members in run ``then``."""
+        table_now, where_now = self._snapshot(MEMBERS, "c", now)
+        table_then, where_then = self._snapshot(MEMBERS, "p", then)
+        absent = exp.Not(
+            this=exp.Exists(
+                this=select(
+                    [exp.Literal.number(1)],
+                    table_then,
+                    where=[
+                        *where_then,
+                        exp.EQ(this=col("p", "profile_id"), expression=col("c", "profile_id")),
+                    ],
+                )
+            )
+        )
+        return select(
+            [
+                col("c", "profile_id"),
+                exp.alias_(exp.cast(exp.null(), "TEXT"), "entity_id", quoted=True),
+                col("c", "user_id"),
+                col("c", "anonymous_id"),
+                exp.alias_(member_now, "member_now", quoted=True),
+            ],
+            table_now,
+            where=[*where_now, absent],
+        )
+
+    def _entity_changes(self, trigger: str, relationship: str) -> exp.Select:
+        now, then = (
+            (self.run_id, self.previous_run_id)
+            if trigger != "entity_removed"
+            else (self.previous_run_id, self.run_id)
+        )
+        table_now, where_now = self._snapshot(ENTITIES, "c", now)
+        table_then, where_then = self._snapshot(ENTITIES, "p", then)
+        same = [
+            exp.EQ(this=col("p", k), expression=col("c", k))
+            for k in ("profile_id", "relationship", "entity_id")
+        ]
+        where = [*where_now, exp.EQ(this=col("c", "relationship"), expression=string(relationship))]
+        joins: list[exp.Join] = []
+        if trigger == "entity_values_changed":
+            joins.append(exp.Join(this=table_then, on=exp.and_(*where_then, *same)))
+            where.append(
+                exp.NullSafeNEQ(this=col("c", "checksum"), expression=col("p", "checksum"))
+            )
+        else:
+            where.append(
+                exp.Not(
+                    this=exp.Exists(
+                        this=select([exp.Literal.number(1)], table_then, where=[*where_then, *same])
+                    )
+                )
+            )
+        # ids and "member now" come from this run's members, else from the baseline's
+        members_now, on_now = self._snapshot(MEMBERS, "mn", self.run_id)
+        members_then, on_then = self._snapshot(MEMBERS, "mp", self.previous_run_id)
+        joins += [
+            exp.Join(
+                this=members_now,
+                side="LEFT",
+                on=exp.and_(
+                    *on_now, exp.EQ(this=col("mn", "profile_id"), expression=col("c", "profile_id"))
+                ),
+            ),
+            exp.Join(
+                this=members_then,
+                side="LEFT",
+                on=exp.and_(
+                    *on_then,
+                    exp.EQ(this=col("mp", "profile_id"), expression=col("c", "profile_id")),
+                ),
+            ),
+        ]
+        return select(
+            [
+                col("c", "profile_id"),
+                col("c", "entity_id"),
+                exp.alias_(
+                    exp.Coalesce(this=col("mn", "user_id"), expressions=[col("mp", "user_id")]),
+                    "user_id",
+                    quoted=True,
+                ),
+                exp.alias_(
+                    exp.Coalesce(
+                        this=col("mn", "anonymous_id"), expressions=[col("mp", "anonymous_id")]
+                    ),
+                    "anonymous_id",
+                    quoted=True,
+                ),
+                exp.alias_(not_null(col("mn", "profile_id")), "member_now", quoted=True),
+            ],
+            table_now,
+            joins,
+            where,
+        )

@@ -1,0 +1,153 @@
+"""Activations (which events a run emits) and the event payloads, built inside the warehouse.
+
+Payloads are JSON objects built by SQL in the same INSERT that finds the changes, so a
+million-member backfill never passes through Python row by row; Python only streams the
+finished text out for delivery. The shape follows SPEC §4 and Segment's Linked Audiences
+payloads (SEGMENT-NOTES §3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlglot import exp
+
+from linked_audiences.compiler.context import string
+from linked_audiences.conditions import Audience, EntityCondition, walk
+from linked_audiences.dialects import WarehouseDialect
+
+Trigger = Literal[
+    "audience_entered",
+    "audience_exited",
+    "audience_membership_changed",
+    "entity_added",
+    "entity_removed",
+    "entity_values_changed",
+]
+ENTITY_TRIGGERS = frozenset({"entity_added", "entity_removed", "entity_values_changed"})
+
+#: Segment's event names per trigger (Identify calls carry no event name).
+EVENT_NAMES: dict[str, str] = {
+    "audience_entered": "Audience Entered",
+    "audience_exited": "Audience Exited",
+    "audience_membership_changed": "Audience Membership Changed",
+    "entity_added": "Entity Added",
+    "entity_removed": "Entity Removed",
+    "entity_values_changed": "Entity Values Changed",
+}
+
+#: Segment skips events over 32 KB; so do we, and count them.
+MAX_EVENT_BYTES = 32 * 1024
+
+
+class Activation(BaseModel):
+    """One trigger to emit, with its target relationship and enrichment (SPEC §4)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trigger: Trigger
+    relationship: str | None = Field(None, description="Target relationship (entity triggers).")
+    traits: list[str] = Field(default_factory=list, description="Profile traits to include.")
+    entity_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns of the target entity, flattened as <relationship>__<column>.",
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> Activation:
+        needs = self.trigger in ENTITY_TRIGGERS
+        if needs and self.relationship is None:
+            raise ValueError(f"trigger {self.trigger!r} needs a relationship")
+        if not needs and (self.relationship is not None or self.entity_columns):
+            raise ValueError(f"trigger {self.trigger!r} takes no relationship or entity columns")
+        return self
+
+    @property
+    def event_name(self) -> str:
+        return EVENT_NAMES[self.trigger]
+
+
+def default_activations(audience: Audience) -> list[Activation]:
+    """SPEC §4: every trigger but Entity Values Changed, entity ones per named relationship."""
+    activations = [
+        Activation(trigger="audience_entered"),
+        Activation(trigger="audience_exited"),
+        Activation(trigger="audience_membership_changed"),
+    ]
+    slugs: list[str] = []
+    for _, node in walk(audience.condition):
+        if isinstance(node, EntityCondition) and node.relationship not in slugs:
+            slugs.append(node.relationship)
+    for slug in slugs:
+        activations += [
+            Activation(trigger="entity_added", relationship=slug),
+            Activation(trigger="entity_removed", relationship=slug),
+        ]
+    return activations
+
+
+def message_id(parts: list[exp.Expr]) -> exp.Expr:
+    """MD5 of (audience, run, trigger, profile, entity): a re-sent event keeps its id."""
+    pieces: list[exp.Expr] = []
+    for i, part in enumerate(parts):
+        if i:
+            pieces.append(string("|"))
+        pieces.append(exp.Coalesce(this=part, expressions=[string("")]))
+    return exp.MD5(this=exp.Concat(expressions=pieces, safe=True, coalesce=False))
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """``2026-11-01T00:00:00.000Z``: the form Segment's API documents."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def payload(
+    dialect: WarehouseDialect,
+    audience: Audience,
+    activation: Activation,
+    as_of: datetime,
+    *,
+    message: exp.Expr,
+    user_id: exp.Expr,
+    anonymous_id: exp.Expr,
+    member_now: exp.Expr,
+    traits: list[tuple[str, exp.Expr]],
+    entity_id: exp.Expr | None = None,
+    entity_columns: list[tuple[str, exp.Expr]] | None = None,
+) -> exp.Expr:
+    """The event as JSON text. ``member_now`` is the ``<audience key>: true|false`` value."""
+    j = dialect.json_object
+    personas = j(
+        [("computation_key", string(audience.key)), ("computation_class", string("audience"))]
+    )
+    head: list[tuple[str, exp.Expr]] = [
+        ("userId", user_id),
+        ("anonymousId", anonymous_id),
+        ("timestamp", string(iso_timestamp(as_of))),
+        ("messageId", message),
+        ("context", j([("personas", personas)])),
+    ]
+    if activation.trigger == "audience_membership_changed":
+        body = j([(audience.key, member_now), *traits])
+        return dialect.json_text(j([("type", string("identify")), *head, ("traits", body)]))
+    properties: list[tuple[str, exp.Expr]] = [
+        ("audience_key", string(audience.key)),
+        ("audience_name", string(audience.name)),
+        (audience.key, member_now),
+        *traits,
+    ]
+    if activation.relationship is not None and entity_id is not None:
+        properties += [("relationship", string(activation.relationship)), ("entity_id", entity_id)]
+        properties += [(f"{activation.relationship}__{c}", v) for c, v in entity_columns or []]
+    return dialect.json_text(
+        j(
+            [
+                ("type", string("track")),
+                ("event", string(activation.event_name)),
+                *head,
+                ("properties", j(properties)),
+            ]
+        )
+    )

@@ -1,0 +1,105 @@
+"""The warehouse tables that hold run state, as data (DESIGN: table specs, not DDL strings).
+
+Nothing here is ever updated in place: runs append rows keyed by ``run_id``, and the commit is
+one INSERT into ``la_runs`` guarded by ``UNIQUE (audience_key, previous_run_id)`` — a
+compare-and-swap on the baseline, so two runs that started from the same baseline cannot
+both commit. Rows of runs that never committed are orphans: ignored, then cleaned up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from linked_audiences.compiler.context import ident
+from linked_audiences.warehouse import Warehouse
+
+DEFAULT_SCHEMA = "linked_audiences"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    unique: tuple[str, ...] = ()
+
+
+def _spec(name: str, columns: str, unique: tuple[str, ...] = ()) -> TableSpec:
+    pairs = tuple(tuple(c.strip().split(" ", 1)) for c in columns.split(","))
+    return TableSpec(name, pairs, unique)  # type: ignore[arg-type]
+
+
+RUNS = _spec(
+    "la_runs",
+    "run_id TEXT, audience_key TEXT, previous_run_id TEXT, as_of TIMESTAMPTZ, "
+    "started_at TIMESTAMPTZ, committed_at TIMESTAMPTZ, members BIGINT, entered BIGINT, "
+    "exited BIGINT, entities_added BIGINT, entities_removed BIGINT, entities_changed BIGINT, "
+    "events BIGINT, skipped_events BIGINT, compile_seconds DOUBLE, query_seconds DOUBLE, "
+    "diff_seconds DOUBLE, events_seconds DOUBLE, size_alert BOOLEAN",
+    unique=("audience_key", "previous_run_id"),
+)
+FAILURES = _spec(
+    "la_run_failures",
+    "run_id TEXT, audience_key TEXT, as_of TIMESTAMPTZ, started_at TIMESTAMPTZ, "
+    "failed_at TIMESTAMPTZ, error TEXT",
+)
+MEMBERS = _spec(
+    "la_members", "run_id TEXT, audience_key TEXT, profile_id TEXT, user_id TEXT, anonymous_id TEXT"
+)
+ENTITIES = _spec(
+    "la_entities",
+    "run_id TEXT, audience_key TEXT, profile_id TEXT, relationship TEXT, entity_id TEXT, "
+    "checksum TEXT",
+)
+EVENTS = _spec(
+    "la_events",
+    "run_id TEXT, audience_key TEXT, seq BIGINT, trigger TEXT, profile_id TEXT, "
+    "relationship TEXT, entity_id TEXT, message_id TEXT, payload TEXT, skipped BOOLEAN",
+)
+#: Delivery watermarks: events of ``run_id`` up to ``through_seq`` were delivered. A sink
+#: batch writes one with ``via_run`` NULL once the sink accepted it; a run that hands events
+#: to its caller writes one with ``via_run`` = itself, valid only if that run committed.
+DELIVERIES = _spec(
+    "la_deliveries",
+    "audience_key TEXT, run_id TEXT, through_seq BIGINT, via_run TEXT, delivered_at TIMESTAMPTZ",
+)
+
+ALL_TABLES = (RUNS, FAILURES, MEMBERS, ENTITIES, EVENTS, DELIVERIES)
+
+
+class State:
+    """The state schema of one warehouse: qualified table names and their creation."""
+
+    def __init__(self, warehouse: Warehouse, schema: str = DEFAULT_SCHEMA) -> None:
+        self.warehouse, self.schema = warehouse, schema
+
+    def table(self, spec: TableSpec, alias: str | None = None) -> exp.Table:
+        table = exp.Table(this=ident(spec.name), db=ident(self.schema))
+        if alias:
+            table.set("alias", exp.TableAlias(this=ident(alias)))
+        return table
+
+    def ensure(self) -> None:
+        """CREATE SCHEMA / TABLE IF NOT EXISTS: safe to call on every run."""
+        self.warehouse.execute(
+            exp.Create(this=exp.Table(this=ident(self.schema)), kind="SCHEMA", exists=True)
+        )
+        for spec in ALL_TABLES:
+            columns: list[exp.Expr] = [
+                exp.ColumnDef(this=ident(name), kind=exp.DataType.build(kind))
+                for name, kind in spec.columns
+            ]
+            if spec.unique:
+                columns.append(
+                    exp.UniqueColumnConstraint(
+                        this=exp.Schema(expressions=[ident(c) for c in spec.unique])
+                    )
+                )
+            self.warehouse.execute(
+                exp.Create(
+                    this=exp.Schema(this=self.table(spec), expressions=columns),
+                    kind="TABLE",
+                    exists=True,
+                )
+            )
