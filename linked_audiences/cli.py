@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from linked_audiences.conditions import Audience
 from linked_audiences.datatypes import parse_iso_timestamp
@@ -20,8 +21,13 @@ from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder
 from linked_audiences.preview import ExplorerGroup, Preview
+from linked_audiences.runs.engine import DeliveryFailed, RunConflict, RunInProgress
+from linked_audiences.warehouse import WarehouseUnavailable
+
+RUN_ERRORS = (DeliveryFailed, RunConflict, RunInProgress)
 
 EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_RUN_FAILED = 1  # the input was fine; the run or its delivery failed (and is recoverable)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,6 +131,101 @@ def _tree(groups: tuple[ExplorerGroup, ...], indent: str) -> list[str]:
     return lines
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from linked_audiences.runs import run
+    from linked_audiences.warehouse import connect
+
+    graph, audience, audiences = _load(args)
+    sink = _jsonl_sink(args.events_out)
+    with connect(args.warehouse) as warehouse:
+        result = run(
+            audience,
+            graph,
+            warehouse,
+            as_of=args.as_of,
+            audiences=audiences,
+            send_backfill=not args.no_backfill,
+            sink=sink,
+            state_schema=args.state_schema,
+            size_alert_percent=args.size_alert,
+        )
+        if sink is None:  # no sink: the events are the command's output
+            for event in result.events:
+                sys.stdout.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+    stats = result.stats
+    alert = "  SIZE ALERT" if stats.size_alert else ""
+    print(
+        f"run {result.run_id}: {stats.members:,} members (+{stats.entered:,} "
+        f"-{stats.exited:,}), entities +{stats.entities_added:,} -{stats.entities_removed:,}, "
+        f"{stats.events:,} events ({stats.skipped_events:,} skipped over 32 KB), "
+        f"{stats.delivered:,} delivered{alert}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _jsonl_sink(path: str | None) -> Any:
+    if path is None:
+        return None
+    from linked_audiences.runs.sinks import JsonLinesSink
+
+    return JsonLinesSink(path)
+
+
+def _audience_key(text: str) -> str:
+    """AUDIENCE as a definition file (its key) or the key itself."""
+    path = Path(text)
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        return Audience.load(path).key
+    return text
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from linked_audiences.runs import run_log
+    from linked_audiences.warehouse import connect
+
+    with connect(args.warehouse) as warehouse:
+        entries = run_log(warehouse, _audience_key(args.audience), state_schema=args.state_schema)
+    if args.json:
+        print(json.dumps(entries, indent=2, default=str))
+        return EXIT_OK
+    print(
+        f"{'run':<32} {'status':<9} {'as of':<25} {'members':>9} {'+in':>7} {'-out':>7} "
+        f"{'events':>8} {'seconds':>8}  alert/error"
+    )
+    for e in entries:
+        seconds = sum(
+            e.get(k) or 0.0
+            for k in ("compile_seconds", "query_seconds", "diff_seconds", "events_seconds")
+        )
+        note = "SIZE ALERT" if e.get("size_alert") else (e.get("error") or "")
+        print(
+            f"{e['run_id']:<32} {e['status']:<9} {str(e['as_of'])[:25]:<25} "
+            f"{_n(e.get('members')):>9} {_n(e.get('entered')):>7} {_n(e.get('exited')):>7} "
+            f"{_n(e.get('events')):>8} {seconds:>8.2f}  {note}"
+        )
+    return EXIT_OK
+
+
+def _n(value: Any) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _cmd_deliver(args: argparse.Namespace) -> int:
+    from linked_audiences.runs import deliver
+    from linked_audiences.warehouse import connect
+
+    with connect(args.warehouse) as warehouse:
+        sent = deliver(
+            warehouse,
+            _audience_key(args.audience),
+            _jsonl_sink(args.events_out),
+            state_schema=args.state_schema,
+        )
+    print(f"delivered {sent:,} pending events", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from linked_audiences.demo import run_demo
 
@@ -179,6 +280,40 @@ def build_parser() -> argparse.ArgumentParser:
     preview_.add_argument("--json", action="store_true", help="print JSON")
     preview_.set_defaults(handler=_cmd_preview)
 
+    run_ = commands.add_parser("run", help="run an audience: snapshot, diff, emit events")
+    _definition_args(run_)
+    run_.add_argument("--warehouse", required=True, metavar="URL")
+    run_.add_argument(
+        "--events-out",
+        metavar="FILE.jsonl",
+        help="append events here (default: write them to stdout)",
+    )
+    run_.add_argument(
+        "--no-backfill", action="store_true", help="first run: record the baseline, send nothing"
+    )
+    run_.add_argument(
+        "--size-alert",
+        type=float,
+        metavar="PCT",
+        help="mark runs whose membership moved more than PCT percent",
+    )
+    _state_arg(run_)
+    run_.set_defaults(handler=_cmd_run)
+
+    runs = commands.add_parser("runs", help="show an audience's run log")
+    runs.add_argument("audience", metavar="AUDIENCE", help="definition file or audience key")
+    runs.add_argument("--warehouse", required=True, metavar="URL")
+    runs.add_argument("--json", action="store_true")
+    _state_arg(runs)
+    runs.set_defaults(handler=_cmd_runs)
+
+    deliver_ = commands.add_parser("deliver", help="send events left pending by earlier runs")
+    deliver_.add_argument("audience", metavar="AUDIENCE", help="definition file or audience key")
+    deliver_.add_argument("--warehouse", required=True, metavar="URL")
+    deliver_.add_argument("--events-out", required=True, metavar="FILE.jsonl")
+    _state_arg(deliver_)
+    deliver_.set_defaults(handler=_cmd_deliver)
+
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"
     )
@@ -195,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
     return parser
+
+
+def _state_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-schema",
+        default="linked_audiences",
+        metavar="SCHEMA",
+        help="schema for run state (default: %(default)s)",
+    )
 
 
 def _definition_args(parser: argparse.ArgumentParser) -> None:
@@ -241,8 +385,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DefinitionError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
-    except (UnsupportedFeature, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (
+        UnsupportedFeature,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        WarehouseUnavailable,
+    ) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
+    except RUN_ERRORS as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -17,6 +17,10 @@ from linked_audiences.errors import UnsupportedFeature
 Row = tuple[Any, ...]
 
 
+class WarehouseUnavailable(ConnectionError):
+    """The warehouse could not be reached or refused the connection."""
+
+
 class Warehouse:
     """A connected warehouse. Use as a context manager, or call :meth:`close`."""
 
@@ -79,6 +83,11 @@ def connect(url: str) -> Warehouse:
         connection = dialect.connect(url)
     except ClientUnavailable as exc:
         raise UnsupportedFeature(dialect.name, "running SQL here", str(exc)) from None
+    except (FileNotFoundError, ValueError):
+        raise
+    except Exception as exc:  # each client has its own error classes; all mean "unreachable"
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise WarehouseUnavailable(f"cannot connect to {dialect.name}: {reason}") from exc
     return Warehouse(dialect, connection, url)
 
 

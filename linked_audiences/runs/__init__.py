@@ -7,9 +7,11 @@ from linked_audiences.runs.engine import (
     RunInProgress,
     RunResult,
     RunStats,
+    deliver,
     run,
 )
 from linked_audiences.runs.events import Activation, default_activations
+from linked_audiences.runs.log import run_log
 from linked_audiences.runs.state import DEFAULT_SCHEMA
 
 __all__ = [
@@ -21,5 +23,7 @@ __all__ = [
     "RunResult",
     "RunStats",
     "default_activations",
+    "deliver",
     "run",
+    "run_log",
 ]

@@ -261,6 +261,16 @@ class Ledger:
 _MAX_CHARS = 32 * 1024
 
 
+def deliver(
+    warehouse: Warehouse, audience_key: str, sink: EventSink, *, state_schema: str = DEFAULT_SCHEMA
+) -> int:
+    """Send the pending events of committed runs (``linked-audiences deliver``)."""
+    state = State(warehouse, state_schema)
+    state.ensure()
+    with _run_lock(warehouse, audience_key):
+        return Ledger(state, audience_key).deliver_pending(sink)
+
+
 def run(
     audience: Audience,
     graph: DataGraph,
