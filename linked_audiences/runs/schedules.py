@@ -95,13 +95,17 @@ class DayTimeSchedule(_ScheduleBase):
     """Runs at local wall time ``time`` ("HH:MM", 24-hour) on ``days`` in ``timezone`` (IANA)."""
 
     type: Literal["day_time"] = "day_time"
-    days: tuple[Weekday, ...] = Field(min_length=1)
+    # Emptiness is checked in the validator, so a misspelt day is not also reported as "too
+    # short"; the schema still says minItems 1.
+    days: tuple[Weekday, ...] = Field(json_schema_extra={"minItems": 1})
     time: str
     timezone: str
 
     @field_validator("days")
     @classmethod
     def _days_unique(cls, days: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+        if not days:
+            raise ValueError("days must name at least one weekday")
         repeated = sorted({day for day in days if days.count(day) > 1}, key=WEEKDAYS.index)
         if repeated:
             raise ValueError(f"days must not repeat: {', '.join(repeated)}")
@@ -181,9 +185,9 @@ def is_due(schedule: Schedule, last_run_at: datetime | None, now: datetime) -> b
     run, not several. Both datetimes must be timezone-aware.
     """
     _require_aware(now, "now")
+    if last_run_at is not None:
+        _require_aware(last_run_at, "last_run_at")
     if isinstance(schedule, ManualSchedule):
-        if last_run_at is not None:
-            _require_aware(last_run_at, "last_run_at")
         return False
     if last_run_at is None:
         return True
