@@ -17,6 +17,39 @@ class Postgres(WarehouseDialect):
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
     SUPPORTS_RUNS = True
 
+    def parse_text(self, text: exp.Expr, to: str, pattern: str) -> exp.Expr:
+        """Without TRY_CAST, a well-formed but impossible date (2024-02-30) would be an error:
+        also check the day against the month's length before casting."""
+        guarded = super().parse_text(text, to, pattern)
+        if to.upper() not in ("DATE", "TIMESTAMPTZ", "TIMESTAMP"):
+            return guarded
+
+        def part(start: int, length: int) -> exp.Expr:
+            piece = exp.Substring(
+                this=text.copy(), start=exp.Literal.number(start), length=exp.Literal.number(length)
+            )
+            return exp.cast(piece, exp.DataType.build("INT"))
+
+        first = exp.Anonymous(
+            this="MAKE_DATE", expressions=[part(1, 4), part(6, 2), exp.Literal.number(1)]
+        )
+        last_day = exp.Extract(
+            this=exp.var("DAY"),
+            expression=exp.Sub(
+                this=exp.Add(
+                    this=first,
+                    expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MONTH")),
+                ),
+                expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY")),
+            ),
+        )
+        day_fits = exp.LTE(this=part(9, 2), expression=last_day)
+        assert isinstance(guarded, exp.Case)
+        shape, cast = guarded.args["ifs"][0].this, guarded.args["ifs"][0].args["true"]
+        return exp.Case(
+            ifs=[exp.If(this=shape, true=exp.Case(ifs=[exp.If(this=day_fits, true=cast)]))]
+        )
+
     def run_lock(self, key: str) -> exp.Expr | None:
         """A session advisory lock: released by the server when the session ends, so a
         killed run never leaves a stale lock behind."""

@@ -21,15 +21,15 @@ DATE_LIKE_TYPES: frozenset[str] = frozenset({"date", "timestamp", "string"})
 #: The ISO-8601 texts the library reads as dates, times and timestamps — in definitions, in
 #: long-layout traits and in string columns. SQL guards every cast with the same pattern, so
 #: every warehouse (and Python) accepts exactly the same texts. POSIX-ERE syntax only.
-ISO_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-ISO_TIME_PATTERN = "^[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?$"
-ISO_TIMESTAMP_PATTERN = (
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?"
-    "(Z|[+-][0-9]{2}:[0-9]{2})?$"
-)
-#: Decimal text accepted as a number in long-layout traits.
-NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?"
+ISO_DATE_PATTERN = f"^{_DATE}$"
+ISO_TIME_PATTERN = f"^{_TIME}$"
+#: Offsets up to ±14:59 (every real zone); every engine and Python accept that range.
+ISO_TIMESTAMP_PATTERN = f"^{_DATE}([T ]{_TIME})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$"
+#: Decimal text accepted as a number in long-layout traits; a two-digit exponent at most, so
+#: no engine overflows a double (1e400 would be an error on PostgreSQL, inf in Python).
+NUMBER_PATTERN = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$"
 
 
 def _require(pattern: str, text: object) -> str:

@@ -17,7 +17,7 @@ WITH "la_traits_text" AS (
   SELECT
     "x"."profile_id",
     CASE
-      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$')
       THEN TRY_CAST("x"."lifetime_value" AS DOUBLE)
     END AS "lifetime_value",
     "x"."loyalty_tier" AS "loyalty_tier"
@@ -102,7 +102,7 @@ WITH "la_traits_text" AS (
   SELECT
     "x"."profile_id",
     CASE
-      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+      WHEN REGEXP_MATCHES("x"."lifetime_value", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$')
       THEN TRY_CAST("x"."lifetime_value" AS DOUBLE)
     END AS "lifetime_value",
     "x"."loyalty_tier" AS "loyalty_tier"

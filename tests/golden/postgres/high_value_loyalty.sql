@@ -17,7 +17,7 @@ WITH "la_traits_text" AS (
   SELECT
     "x"."profile_id",
     CASE
-      WHEN "x"."lifetime_value" ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+      WHEN "x"."lifetime_value" ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$'
       THEN CAST("x"."lifetime_value" AS DOUBLE PRECISION)
     END AS "lifetime_value",
     "x"."loyalty_tier" AS "loyalty_tier"
@@ -54,7 +54,7 @@ WITH "la_traits_text" AS (
   SELECT
     "x"."profile_id",
     CASE
-      WHEN "x"."lifetime_value" ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+      WHEN "x"."lifetime_value" ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?$'
       THEN CAST("x"."lifetime_value" AS DOUBLE PRECISION)
     END AS "lifetime_value",
     "x"."loyalty_tier" AS "loyalty_tier"

@@ -23,8 +23,15 @@ WITH "la_traits_text" AS (
       THEN FALSE
     END AS "is_vip",
     CASE
-      WHEN "x"."last_seen_at" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$'
-      THEN CAST("x"."last_seen_at" AS TIMESTAMP WITH TIME ZONE)
+      WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
+      THEN CASE
+        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM MAKE_DATE(
+          CAST(SUBSTRING("x"."last_seen_at" FROM 1 FOR 4) AS INTEGER),
+          CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INTEGER),
+          1
+        ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
+        THEN CAST("x"."last_seen_at" AS TIMESTAMP WITH TIME ZONE)
+      END
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
 ), "la_universe1" AS (
@@ -69,8 +76,15 @@ WITH "la_traits_text" AS (
       THEN FALSE
     END AS "is_vip",
     CASE
-      WHEN "x"."last_seen_at" ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$'
-      THEN CAST("x"."last_seen_at" AS TIMESTAMP WITH TIME ZONE)
+      WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
+      THEN CASE
+        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM MAKE_DATE(
+          CAST(SUBSTRING("x"."last_seen_at" FROM 1 FOR 4) AS INTEGER),
+          CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INTEGER),
+          1
+        ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
+        THEN CAST("x"."last_seen_at" AS TIMESTAMP WITH TIME ZONE)
+      END
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
 ), "la_universe1" AS (
