@@ -226,6 +226,16 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_run_due(args: argparse.Namespace) -> int:
+    from linked_audiences.runs.project import run_due
+
+    outcomes = run_due(Path(args.project), warehouse_url=args.warehouse, now=args.now)
+    for outcome in outcomes:
+        print(f"{outcome.status:<8} {outcome.key}: {outcome.detail}")
+    failed = [o for o in outcomes if o.status == "failed"]
+    return EXIT_RUN_FAILED if failed else EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from linked_audiences.demo import run_demo
 
@@ -313,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     deliver_.add_argument("--events-out", required=True, metavar="FILE.jsonl")
     _state_arg(deliver_)
     deliver_.set_defaults(handler=_cmd_deliver)
+
+    due = commands.add_parser("run-due", help="run every due audience of a project folder")
+    due.add_argument("project", metavar="PROJECT", help="folder with linked-audiences.yaml")
+    due.add_argument("--warehouse", metavar="URL", help="overrides the project's warehouse")
+    due.add_argument("--now", type=_as_of, metavar="TS", help="pretend it is TS (testing)")
+    due.set_defaults(handler=_cmd_run_due)
 
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"
