@@ -59,6 +59,10 @@ class WarehouseDialect:
             ]
         )
 
+    def json_array_agg(self, value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
+        """Aggregate JSON values into a JSON array, in a stable order."""
+        return exp.JSONArrayAgg(this=_ordered(value, order_by))
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         """The JSON value as text, for storing and sending."""
         return exp.cast(json, exp.DataType.build(self.TEXT_TYPE, dialect=self.sqlglot_dialect))
@@ -93,3 +97,8 @@ def split_url(url: str, scheme: str) -> str:
     if not url.startswith(prefix):
         raise ValueError(f"expected a {prefix} URL, got {url!r}")
     return url[len(prefix) :]
+
+
+def _ordered(value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
+    """``value ORDER BY order_by`` inside an aggregate call."""
+    return exp.Order(this=value, expressions=[exp.Ordered(this=order_by)])

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .base import ClientUnavailable, WarehouseDialect, split_url
+from sqlglot import exp
+
+from .base import ClientUnavailable, WarehouseDialect, _ordered, split_url
 
 
 class DuckDB(WarehouseDialect):
@@ -13,6 +15,12 @@ class DuckDB(WarehouseDialect):
     sqlglot_dialect = "duckdb"
     URL_SCHEMES = ("duckdb",)
     SUPPORTS_RUNS = True
+
+    def json_array_agg(self, value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
+        """LIST(... ORDER BY ...) as JSON: DuckDB's JSON_GROUP_ARRAY is a macro that takes no
+        ORDER BY."""
+        ordered = exp.Anonymous(this="LIST", expressions=[_ordered(value, order_by)])
+        return exp.Anonymous(this="TO_JSON", expressions=[ordered])
 
     def connect(self, url: str) -> Any:
         """``duckdb://`` in memory; ``duckdb:///rel.duckdb`` relative to the working folder;

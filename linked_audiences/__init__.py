@@ -3,6 +3,7 @@
 ``import linked_audiences as la``; the names below are the stable entry points (SPEC §5).
 """
 
+from linked_audiences import runs
 from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.conditions import (
     Audience,
@@ -22,7 +23,7 @@ from linked_audiences.conditions import (
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.preview import Preview, preview
-from linked_audiences.runs import Activation, RunResult, run
+from linked_audiences.runs import Activation, EntityEnrichment, RunResult, run
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse, connect
 
@@ -40,6 +41,7 @@ __all__ = [
     "DataGraph",
     "DefinitionError",
     "EntityCondition",
+    "EntityEnrichment",
     "EventCondition",
     "GroupCondition",
     "Preview",
@@ -56,5 +58,6 @@ __all__ = [
     "connect",
     "preview",
     "run",
+    "runs",
     "validate_audience",
 ]

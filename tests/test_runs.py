@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,16 @@ def _tables(w: la.Warehouse) -> dict[str, list[dict[str, Any]]]:
         cols = [d[0] for d in cursor.description]
         tables[f"{schema}.{name}"] = [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
     return tables
+
+
+def _numbers_as_floats(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _numbers_as_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_floats(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def _rows(w: la.Warehouse, run_id: str) -> set[tuple[Any, ...]]:
@@ -331,7 +342,7 @@ def pg_warehouse(template: Path, postgres_dsn: str) -> Iterator[la.Warehouse]:
 
     from .engines.postgres_loader import load_tables
 
-    name = f"runs_{abs(hash(template)) % 10**8}_{id(object())}"
+    name = f"runs_{uuid.uuid4().hex}"
     with psycopg.connect(postgres_dsn, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     dsn = postgres_dsn.replace("dbname=postgres", f"dbname={name}")
@@ -363,16 +374,21 @@ def pg_warehouse(template: Path, postgres_dsn: str) -> Iterator[la.Warehouse]:
 @pytest.mark.postgres
 def test_runs_on_postgres_match_duckdb(pg_warehouse: la.Warehouse, warehouse: la.Warehouse) -> None:
     graph, _ = load_examples()
+    defaults = la.runs.default_activations(AUDIENCE)
     results = {}
     for name, w in (("duckdb", warehouse), ("postgres", pg_warehouse)):
-        first = la.run(AUDIENCE, graph, w, as_of=T1)
-        second = la.run(AUDIENCE, graph, w, as_of=T2)
-        # run ids differ per engine, so compare payloads without their messageIds
+        first = la.run(AUDIENCE, graph, w, as_of=T1, activations=[*ENRICHED, *defaults])
+        second = la.run(AUDIENCE, graph, w, as_of=T2, activations=[*ENRICHED, *defaults])
+        # run ids differ per engine, so compare payloads without their messageIds; a JSON
+        # number may be spelt 324 or 324.0 depending on the engine
         payloads = sorted(
-            json.dumps({k: v for k, v in e.items() if k != "messageId"}, sort_keys=True)
+            json.dumps(
+                _numbers_as_floats({k: v for k, v in e.items() if k != "messageId"}), sort_keys=True
+            )
             for e in second.events
         )
         results[name] = (_rows(w, first.run_id), _rows(w, second.run_id), payloads)
+    assert any('"user-carts": [{' in p for p in results["duckdb"][2])
     assert results["postgres"] == results["duckdb"]
     assert results["postgres"][0]
 
@@ -388,3 +404,65 @@ def test_postgres_run_lock(pg_warehouse: la.Warehouse) -> None:
     finally:
         other.close()  # the session ends: its lock goes with it
     assert la.run(AUDIENCE, graph, pg_warehouse, as_of=T1).stats.members > 0
+
+
+ENRICHED = [
+    la.Activation(
+        trigger="audience_entered",
+        traits=["loyalty_tier"],
+        entities=[la.EntityEnrichment(relationship="user-carts", columns=["id", "status"])],
+    ),
+    la.Activation(
+        trigger="entity_added",
+        relationship="user-carts",
+        entity_columns=["total"],
+        entities=[la.EntityEnrichment(relationship="user-carts", columns=["id"])],
+    ),
+]
+
+
+def test_other_entities_as_arrays(warehouse: la.Warehouse) -> None:
+    graph, _ = load_examples()
+    result = la.run(AUDIENCE, graph, warehouse, as_of=T1, activations=ENRICHED)
+    matched = {}
+    for p, e in warehouse.fetchall(
+        "SELECT profile_id, entity_id FROM linked_audiences.la_entities"
+    ):
+        matched.setdefault(p, set()).add(e)
+    users = dict(
+        warehouse.fetchall(
+            "SELECT coalesce(user_id, anonymous_id), profile_id FROM linked_audiences.la_members"
+        )
+    )
+    for event in result.events:
+        carts = event["properties"]["user-carts"]
+        profile = users[event["userId"] or event["anonymousId"]]
+        assert {c["id"] for c in carts} == matched.get(profile, set())
+        assert all(c["__entity"] == "cart" for c in carts)
+        if event["event"] == "Audience Entered":
+            assert set(carts[0]) == {"id", "status", "__entity"} if carts else carts == []
+
+
+def test_activations_are_checked_before_anything_runs(warehouse: la.Warehouse) -> None:
+    graph, _ = load_examples()
+    bad = [
+        la.Activation(
+            trigger="audience_entered",
+            traits=["nope"],
+            entities=[la.EntityEnrichment(relationship="ghost", columns=["x"])],
+        ),
+        la.Activation(trigger="entity_added", relationship="user-carts", entity_columns=["colour"]),
+    ]
+    with pytest.raises(la.DefinitionError) as caught:
+        la.run(AUDIENCE, graph, warehouse, as_of=T1, activations=bad)
+    assert [str(p) for p in caught.value.problems] == [
+        "$.activations[0].traits: unknown trait 'nope'",
+        "$.activations[0].entities[0].relationship: unknown relationship 'ghost'",
+        "$.activations[1]: unknown column 'colour' of entity 'cart'",
+    ]
+    assert (
+        warehouse.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'linked_audiences'"
+        )
+        == 0
+    )

@@ -10,7 +10,7 @@ from linked_audiences.runs.engine import (
     deliver,
     run,
 )
-from linked_audiences.runs.events import Activation, default_activations
+from linked_audiences.runs.events import Activation, EntityEnrichment, default_activations
 from linked_audiences.runs.log import run_log
 from linked_audiences.runs.state import DEFAULT_SCHEMA
 
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_SCHEMA",
     "Activation",
     "DeliveryFailed",
+    "EntityEnrichment",
     "RunConflict",
     "RunInProgress",
     "RunResult",

@@ -228,6 +228,25 @@ class RunSql:
                 )
             )
             entity_columns = [(c, col("t", c)) for c in activation.entity_columns]
+        arrays: list[tuple[str, exp.Expr]] = []
+        for n, enrichment in enumerate(activation.entities):
+            alias = f"x{n}"
+            joins.append(
+                exp.Join(
+                    this=self._entity_array(enrichment.relationship, enrichment.columns).subquery(
+                        alias
+                    ),
+                    side="LEFT",
+                    on=exp.EQ(this=col(alias, "profile_id"), expression=col("ch", "profile_id")),
+                )
+            )
+            empty = exp.cast(string("[]"), exp.DataType.build("JSON"))
+            arrays.append(
+                (
+                    enrichment.relationship,
+                    exp.Coalesce(this=col(alias, "items"), expressions=[empty]),
+                )
+            )
         mid = message_id(
             [
                 string(self.key),
@@ -249,6 +268,7 @@ class RunSql:
             traits=traits,
             entity_id=col("ch", "entity_id"),
             entity_columns=entity_columns,
+            arrays=arrays,
         )
         built = select(
             [
@@ -296,6 +316,36 @@ class RunSql:
         for name, body_ in ctx.traits_ctes():
             query = query.with_(exp.to_identifier(name, quoted=True), as_=body_, copy=False)
         return self._insert(EVENTS, query)
+
+    def _entity_array(self, relationship: str, columns: list[str]) -> exp.Select:
+        """Per profile, this run's matched entities of ``relationship`` as a JSON array of
+        objects (Segment's shape: the columns plus ``__entity``)."""
+        rel = self.graph.relationship(relationship)
+        assert rel is not None
+        snapshot, mine = self._snapshot(ENTITIES, "s", self.run_id)
+        item = self.dialect.json_object(
+            [*((c, col("t", c)) for c in columns), ("__entity", string(rel.entity.slug))]
+        )
+        return select(
+            [
+                col("s", "profile_id"),
+                exp.alias_(
+                    self.dialect.json_array_agg(item, col("s", "entity_id")), "items", quoted=True
+                ),
+            ],
+            snapshot,
+            [
+                exp.Join(
+                    this=table(rel.entity.table, "t"),
+                    on=exp.EQ(
+                        this=self._text(col("t", rel.entity.primary_key)),
+                        expression=col("s", "entity_id"),
+                    ),
+                )
+            ],
+            where=[*mine, exp.EQ(this=col("s", "relationship"), expression=string(relationship))],
+            group=[col("s", "profile_id")],
+        )
 
     def _changes(self, activation: Activation) -> exp.Query:
         """Rows (profile_id, entity_id, user_id, anonymous_id, member_now) that changed."""

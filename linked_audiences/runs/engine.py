@@ -33,10 +33,10 @@ from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.compiler.context import col, string
 from linked_audiences.compiler.membership import select
 from linked_audiences.conditions import Audience
-from linked_audiences.errors import UnsupportedFeature
+from linked_audiences.errors import DefinitionError, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.runs.diff import NO_RUN, RunSql
-from linked_audiences.runs.events import Activation, default_activations
+from linked_audiences.runs.events import Activation, activation_problems, default_activations
 from linked_audiences.runs.state import (
     DEFAULT_SCHEMA,
     DELIVERIES,
@@ -292,6 +292,11 @@ def run(
         audience, graph, dialect=warehouse.dialect.name, as_of=as_of, audiences=audiences
     )
     seconds["compile"] = time.perf_counter() - clock
+    problems = activation_problems(
+        list(activations) if activations is not None else default_activations(audience), graph
+    )
+    if problems:
+        raise DefinitionError(problems)
     if not warehouse.dialect.SUPPORTS_RUNS:
         raise UnsupportedFeature(
             warehouse.dialect.name, "runs", "runs work on DuckDB and PostgreSQL today"

@@ -17,6 +17,8 @@ from sqlglot import exp
 from linked_audiences.compiler.context import string
 from linked_audiences.conditions import Audience, EntityCondition, walk
 from linked_audiences.dialects import WarehouseDialect
+from linked_audiences.errors import Problem
+from linked_audiences.graph import DataGraph
 
 Trigger = Literal[
     "audience_entered",
@@ -42,6 +44,15 @@ EVENT_NAMES: dict[str, str] = {
 MAX_EVENT_BYTES = 32 * 1024
 
 
+class EntityEnrichment(BaseModel):
+    """Matched entities of a relationship, sent as an array of objects under its slug."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    relationship: str
+    columns: list[str] = Field(min_length=1)
+
+
 class Activation(BaseModel):
     """One trigger to emit, with its target relationship and enrichment (SPEC §4)."""
 
@@ -53,6 +64,10 @@ class Activation(BaseModel):
     entity_columns: list[str] = Field(
         default_factory=list,
         description="Columns of the target entity, flattened as <relationship>__<column>.",
+    )
+    entities: list[EntityEnrichment] = Field(
+        default_factory=list,
+        description="Other matched entities of the profile, as arrays under their slug.",
     )
 
     @model_validator(mode="after")
@@ -116,6 +131,7 @@ def payload(
     traits: list[tuple[str, exp.Expr]],
     entity_id: exp.Expr | None = None,
     entity_columns: list[tuple[str, exp.Expr]] | None = None,
+    arrays: list[tuple[str, exp.Expr]] | None = None,
 ) -> exp.Expr:
     """The event as JSON text. ``member_now`` is the ``<audience key>: true|false`` value."""
     j = dialect.json_object
@@ -141,6 +157,7 @@ def payload(
     if activation.relationship is not None and entity_id is not None:
         properties += [("relationship", string(activation.relationship)), ("entity_id", entity_id)]
         properties += [(f"{activation.relationship}__{c}", v) for c, v in entity_columns or []]
+    properties += arrays or []
     return dialect.json_text(
         j(
             [
@@ -151,3 +168,33 @@ def payload(
             ]
         )
     )
+
+
+def activation_problems(activations: list[Activation], graph: DataGraph) -> list[Problem]:
+    """Activations name relationships, traits and columns of the graph."""
+    problems: list[Problem] = []
+    for i, activation in enumerate(activations):
+        path = f"$.activations[{i}]"
+        for t in activation.traits:
+            if t not in graph.profile.traits:
+                problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))
+        targets = (
+            [(f"{path}", activation.relationship, activation.entity_columns)]
+            if (activation.relationship)
+            else []
+        )
+        targets += [
+            (f"{path}.entities[{j}]", e.relationship, e.columns)
+            for j, e in enumerate(activation.entities)
+        ]
+        for where, slug, columns in targets:
+            rel = graph.relationship(slug) if slug else None
+            if rel is None:
+                problems.append(Problem(f"{where}.relationship", f"unknown relationship {slug!r}"))
+                continue
+            for c in columns:
+                if c not in rel.entity.columns and c != rel.entity.primary_key:
+                    problems.append(
+                        Problem(where, f"unknown column {c!r} of entity {rel.entity.slug!r}")
+                    )
+    return problems

@@ -72,7 +72,8 @@ def graph_tables(graph: DataGraph) -> set[str]:
 def _ensure_container(con: duckdb.DuckDBPyConnection, parts: list[str]) -> None:
     """Create the database (attached in memory) and schema a table name needs."""
     if len(parts) == 3:
-        attached = {row[0] for row in con.execute("SELECT database_name FROM duckdb_databases()")}
+        found = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+        attached = {row[0] for row in found}
         if parts[0] not in attached:
             con.execute(f"ATTACH ':memory:' AS {quote(parts[0])}")
     if len(parts) >= 2:

@@ -271,13 +271,13 @@ def day_operator_holds(op: str, x: Any, days: int, dtype: str, as_of: datetime) 
             return False
     span = timedelta(days=days)
     if op == "within_last":
-        return now - span <= point <= now
+        return bool(now - span <= point <= now)
     if op == "within_next":
-        return now <= point <= now + span
+        return bool(now <= point <= now + span)
     if op == "before_last":
-        return point < now - span
+        return bool(point < now - span)
     if op == "after_next":
-        return point > now + span
+        return bool(point > now + span)
     raise ValueError(f"not a day operator: {op!r}")
 
 

@@ -152,6 +152,7 @@ class _Pools:
     as_of: datetime
     days: tuple[int, ...]
     instants: list[datetime] = field(default_factory=list)
+    event_instants: list[datetime] = field(default_factory=list)
     dates: list[date] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -163,6 +164,13 @@ class _Pools:
                     {base - timedelta(microseconds=1), base, base + timedelta(microseconds=1)}
                 )
         self.instants = sorted(points)
+        # Event times: the past boundaries of every window and day count, as_of itself, just
+        # after it, and far back. Few points, so rows often sit exactly on a boundary.
+        past = {self.as_of + timedelta(days=1), self.as_of - timedelta(days=400)}
+        for d in self.days:
+            base = self.as_of - timedelta(days=d)
+            past.update({base - timedelta(microseconds=1), base, base + timedelta(microseconds=1)})
+        self.event_instants = sorted(past)
         today = self.as_of.date()
         self.dates = sorted(
             {
@@ -358,7 +366,7 @@ def _graph_plans(draw: Draw) -> _GraphPlan:
     """A data graph (SPEC §2) with the plan needed to fill its tables."""
     names = _Names(draw, hostile=draw(st.booleans()))
     as_of = draw(st.sampled_from(AS_OFS))
-    days = tuple(sorted({0} | draw(st.sets(st.sampled_from((1, 2, 3, 7)), min_size=1, max_size=3))))
+    days = tuple(sorted({0} | draw(st.sets(st.sampled_from((1, 2, 3, 7)), min_size=1, max_size=2))))
     pools = _Pools(as_of, days)
 
     # Profile: traits of mixed types; a trait link needs a string trait.
@@ -656,6 +664,12 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
                     ),
                 }
             )
+        # several rows for one (profile, trait): the greatest text wins
+        named = [r for r in rows if r[key] is not None and r["name"] in plan.traits]
+        for _ in range(draw(st.integers(0, 3)) if named else 0):
+            twin = draw(st.sampled_from(named))
+            text = draw(pools.long_text(plan.traits[twin["name"]]))
+            rows.insert(0, {key: twin[key], "name": twin["name"], "value": text})
         tables[plan.traits_table] = rows[:12]
         types[plan.traits_table] = {key: "string", "name": "string", "value": "string"}
 
@@ -663,6 +677,7 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
     # mostly take values the profiles have, so that links hit (and some that nobody has).
     def link_values(pool: str) -> st.SearchStrategy[Any]:
         if pool == "trait":
+            assert plan.link_trait is not None
             present = [r.get(plan.link_trait) for r in tables[plan.traits_table]]
             if plan.layout == "long":
                 present = [
@@ -730,11 +745,13 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
     by_table: dict[str, list[_EventPlan]] = {}
     for event in plan.events:
         by_table.setdefault(event.table, []).append(event)
-    instants = st.sampled_from(pools.instants)
+    instants = st.sampled_from(pools.event_instants)
     for table, sources in by_table.items():
         first = sources[0]
-        owners = st.sampled_from([*segment_ids, "s_unmapped"]) if first.via_segment_id else someone
-        event_names = st.sampled_from(
+        row_owners = (
+            st.sampled_from([*segment_ids, "s_unmapped"]) if first.via_segment_id else someone
+        )
+        names_in_table = st.sampled_from(
             [*(s.name for s in sources), "Other Event", "order completed"]
         )
         rows = []
@@ -742,11 +759,11 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
             row = {}
             for column, dtype in first.columns.items():
                 if column == first.owner_column:
-                    row[column] = _maybe_null(draw, owners, 8)
+                    row[column] = _maybe_null(draw, row_owners, 8)
                 elif column == first.timestamp:
                     row[column] = _maybe_null(draw, instants, 10)
                 elif column == first.event_column:
-                    row[column] = _maybe_null(draw, event_names, 10)
+                    row[column] = _maybe_null(draw, names_in_table, 10)
                 else:
                     row[column] = draw(pools.data_value(dtype))
             rows.append(row)
@@ -889,7 +906,7 @@ class _AudienceBuilder:
     def audience_level(self, depth: int) -> dict[str, Any]:
         """A node allowed at audience level (SPEC §3 table)."""
         draw = self.draw
-        kinds = ["trait", "event", "entity", "entity", "entity"]
+        kinds = ["trait", "event", "event", "entity", "entity"]
         if self.others:
             kinds.append("audience")
         if depth > 0:
