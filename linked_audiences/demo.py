@@ -30,7 +30,7 @@ _META_TABLE = "linked_audiences_demo_meta"
 
 def example_files() -> Path:
     """Folder of the shipped demo graph and audiences (works installed and editable)."""
-    return Path(str(resources.files("linked_audiences.examples")))
+    return Path(str(resources.files("linked_audiences.examples"))).resolve()
 
 
 def load_examples() -> tuple[DataGraph, list[Audience]]:
@@ -113,10 +113,12 @@ def run_demo(
                 f"{describe(audience.condition, graph)}",
                 file=out,
             )
+    definition = f"{folder / 'graph.yaml'} {folder / 'audiences' / 'premium_cardholders.json'}"
+    options = f"--warehouse duckdb:///{path} --as-of {DEMO_AS_OF.isoformat()}"
     print(
-        f"\nNext, see who is in one and why:\n  linked-audiences preview "
-        f"{folder / 'graph.yaml'} {folder / 'audiences' / 'premium_cardholders.json'} "
-        f"--warehouse duckdb:///{path} --as-of {DEMO_AS_OF.isoformat()}",
+        f"\nNext, see who is in one and why:\n  linked-audiences preview {definition} {options}"
+        f"\nand run it, writing its events:\n  linked-audiences run {definition} {options} "
+        "--events-out events.jsonl",
         file=out,
     )
     return 0
