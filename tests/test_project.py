@@ -113,3 +113,96 @@ def test_table_sink_holds_each_event_once(project: Path) -> None:
     assert len(rows) == len(events) == result.stats.events > 0
     assert {m for m, _ in rows} == {e["messageId"] for e in events}
     assert all(json.loads(p)["messageId"] == m for m, p in rows)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "linked_audiences", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_deliver_command_sends_pending_events(project: Path) -> None:
+    graph = la.DataGraph.load(EXAMPLES / "graph.yaml")
+    audience_file = project / "audiences" / "high_value_loyalty.json"
+    audience = la.Audience.load(audience_file)
+
+    def unreachable(events: object) -> None:
+        raise OSError("collector unreachable")
+
+    with la.connect(f"duckdb:///{project / 'w.duckdb'}") as warehouse:
+        with pytest.raises(la.runs.DeliveryFailed):
+            la.run(
+                audience,
+                graph,
+                warehouse,
+                as_of=NOW,
+                sink=la.runs.sinks.CallableSink(unreachable, batch=True),
+            )
+        pending = la.runs.run_log(warehouse, audience.key)[0]["events"]
+    out = project / "late.jsonl"
+    done = _cli(
+        "deliver",
+        str(audience_file),
+        "--warehouse",
+        f"duckdb:///{project / 'w.duckdb'}",
+        "--events-out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == f"delivered {pending:,} pending events"
+    assert len(out.read_text().splitlines()) == pending > 0
+    again = _cli(
+        "deliver",
+        "high_value_loyalty",
+        "--warehouse",
+        f"duckdb:///{project / 'w.duckdb'}",
+        "--events-out",
+        str(out),
+    )
+    assert again.stderr.strip() == "delivered 0 pending events"
+
+
+def test_second_process_on_a_busy_duckdb_file_gets_one_line(project: Path) -> None:
+    """DuckDB lets one process write a file: a concurrent run fails clearly, state intact."""
+    db = project / "w.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; "
+            f"c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        busy = _cli(
+            "run",
+            str(EXAMPLES / "graph.yaml"),
+            str(project / "audiences" / "high_value_loyalty.json"),
+            "--warehouse",
+            f"duckdb:///{db}",
+            "--events-out",
+            str(project / "e.jsonl"),
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert busy.returncode == 2 and "Traceback" not in busy.stderr
+    assert busy.stderr.startswith("error: cannot connect to duckdb:") and "lock" in busy.stderr
+    ok = _cli(
+        "run",
+        str(EXAMPLES / "graph.yaml"),
+        str(project / "audiences" / "high_value_loyalty.json"),
+        "--warehouse",
+        f"duckdb:///{db}",
+        "--events-out",
+        str(project / "e.jsonl"),
+    )
+    assert ok.returncode == 0, ok.stderr

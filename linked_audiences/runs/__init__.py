@@ -1,6 +1,7 @@
 """Runs: warehouse-native snapshots and diffs into enter/exit events, delivered exactly once
 by ``messageId`` (SPEC §4)."""
 
+from linked_audiences.runs import sinks
 from linked_audiences.runs.engine import (
     DeliveryFailed,
     RunConflict,
@@ -27,4 +28,5 @@ __all__ = [
     "deliver",
     "run",
     "run_log",
+    "sinks",
 ]
