@@ -8,6 +8,7 @@ String operators never use LIKE, so ``%``, ``_`` and ``\\`` are ordinary charact
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -49,6 +50,36 @@ def literal(ctx: CompileContext, dtype: DataType, value: Scalar) -> exp.Expr:
     return ctx.timestamp(parse_iso_timestamp(value))
 
 
+@dataclass(frozen=True)
+class Operand:
+    """What an operator compares: ``x`` (of type ``dtype``) with a value or a reference."""
+
+    ctx: CompileContext
+    x: exp.Expr
+    dtype: DataType
+    value: Value | None
+    reference: exp.Expr | None
+
+    def text(self) -> exp.Expr:
+        if self.reference is not None:
+            return self.reference
+        assert isinstance(self.value, str)
+        return string(self.value)
+
+    def length(self) -> exp.Expr:
+        if self.reference is not None:
+            return exp.Length(this=self.reference.copy())
+        assert isinstance(self.value, str)
+        return exp.Literal.number(len(self.value))
+
+    def instant(self) -> exp.Expr:
+        """Date-like operators read ISO text from string columns (SPEC §3)."""
+        return self.ctx.from_text(self.x, "timestamp") if self.dtype == "string" else self.x
+
+    def kind(self) -> DataType:
+        return "date" if self.dtype == "date" else "timestamp"
+
+
 def comparison(
     ctx: CompileContext,
     x: exp.Expr,
@@ -66,7 +97,7 @@ def comparison(
         return exp.Is(this=x, expression=exp.null())
     builder = _BUILDERS.get(operator)
     if builder is not None:
-        return builder(ctx, x, dtype, value, reference)
+        return builder(Operand(ctx, x, dtype, value, reference))
     other = reference if reference is not None else literal(ctx, dtype, _scalar(value))
     return _ORDERINGS[operator](this=x, expression=other)
 
@@ -76,158 +107,86 @@ def _scalar(value: Value | None) -> Scalar:
     return value
 
 
-def _text(value: Value | None, reference: exp.Expr | None) -> exp.Expr:
-    if reference is not None:
-        return reference
-    assert isinstance(value, str)
-    return string(value)
+def _position(x: exp.Expr, needle: exp.Expr) -> exp.Expr:
+    return exp.StrPosition(this=x, substr=needle)
 
 
-def _contains(x: exp.Expr, needle: exp.Expr) -> exp.Expr:
-    return exp.GT(this=exp.StrPosition(this=x, substr=needle), expression=exp.Literal.number(0))
+def _contains(o: Operand) -> exp.Expr:
+    return exp.GT(this=_position(o.x, o.text()), expression=exp.Literal.number(0))
 
 
-def _length(value: Value | None, reference: exp.Expr | None) -> exp.Expr:
-    if reference is not None:
-        return exp.Length(this=reference.copy())
-    assert isinstance(value, str)
-    return exp.Literal.number(len(value))
+def _does_not_contain(o: Operand) -> exp.Expr:
+    return exp.EQ(this=_position(o.x, o.text()), expression=exp.Literal.number(0))
 
 
-def _b_contains(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    return _contains(x, _text(value, reference))
+def _affix(side: type[exp.Left] | type[exp.Right]) -> Callable[[Operand], exp.Expr]:
+    """starts_with / ends_with as LEFT/RIGHT(x, len(v)) = v: no LIKE, nothing to escape."""
 
-
-def _b_does_not_contain(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    return exp.EQ(
-        this=exp.StrPosition(this=x, substr=_text(value, reference)),
-        expression=exp.Literal.number(0),
-    )
-
-
-def _b_starts_with(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    return exp.EQ(
-        this=exp.Left(this=x, expression=_length(value, reference)),
-        expression=_text(value, reference),
-    )
-
-
-def _b_ends_with(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    return exp.EQ(
-        this=exp.Right(this=x, expression=_length(value, reference)),
-        expression=_text(value, reference),
-    )
-
-
-def _b_equals_any_of(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    assert isinstance(value, list)
-    return exp.In(this=x, expressions=[literal(ctx, dtype, v) for v in value])
-
-
-def _b_contains_any_of(
-    ctx: CompileContext,
-    x: exp.Expr,
-    dtype: DataType,
-    value: Value | None,
-    reference: exp.Expr | None,
-) -> exp.Expr:
-    assert isinstance(value, list)
-    return exp.or_(*(_contains(x.copy(), string(str(v))) for v in value), wrap=True)
-
-
-def _instant(ctx: CompileContext, x: exp.Expr, dtype: DataType) -> exp.Expr:
-    """Date-like operators read ISO text from string columns (SPEC §3)."""
-    return ctx.from_text(x, "timestamp") if dtype == "string" else x
-
-
-def _kind(dtype: DataType) -> DataType:
-    return "date" if dtype == "date" else "timestamp"
-
-
-def _b_date(op: type[exp.Binary]) -> Callable[..., exp.Expr]:
-    def build(
-        ctx: CompileContext,
-        x: exp.Expr,
-        dtype: DataType,
-        value: Value | None,
-        reference: exp.Expr | None,
-    ) -> exp.Expr:
-        assert isinstance(value, str)
-        moment = parse_iso_timestamp(value)
-        bound = ctx.date(moment.date()) if dtype == "date" else ctx.timestamp(moment)
-        return op(this=_instant(ctx, x, dtype), expression=bound)
+    def build(o: Operand) -> exp.Expr:
+        return exp.EQ(this=side(this=o.x, expression=o.length()), expression=o.text())
 
     return build
 
 
-def _b_days(
-    start: int | None, end: int | None, strict: type[exp.Binary] | None = None
-) -> Callable[..., exp.Expr]:
-    """``as_of + start·N ≤ x ≤ as_of + end·N`` (signs as multipliers), or one strict bound."""
+def _equals_any_of(o: Operand) -> exp.Expr:
+    assert isinstance(o.value, list)
+    return exp.In(this=o.x, expressions=[literal(o.ctx, o.dtype, v) for v in o.value])
 
-    def build(
-        ctx: CompileContext,
-        x: exp.Expr,
-        dtype: DataType,
-        value: Value | None,
-        reference: exp.Expr | None,
-    ) -> exp.Expr:
-        assert isinstance(value, int)
-        moment = _instant(ctx, x, dtype)
-        if strict is not None:
-            sign = -1 if strict is exp.LT else 1
-            return strict(this=moment, expression=ctx.days_from_as_of(sign * value, _kind(dtype)))
-        assert start is not None and end is not None
+
+def _contains_any_of(o: Operand) -> exp.Expr:
+    assert isinstance(o.value, list)
+    tests = (
+        exp.GT(this=_position(o.x.copy(), string(str(v))), expression=exp.Literal.number(0))
+        for v in o.value
+    )
+    return exp.or_(*tests, wrap=True)
+
+
+def _date(op: type[exp.Binary]) -> Callable[[Operand], exp.Expr]:
+    def build(o: Operand) -> exp.Expr:
+        assert isinstance(o.value, str)
+        moment = parse_iso_timestamp(o.value)
+        bound = o.ctx.date(moment.date()) if o.dtype == "date" else o.ctx.timestamp(moment)
+        return op(this=o.instant(), expression=bound)
+
+    return build
+
+
+def _within(start: int, end: int) -> Callable[[Operand], exp.Expr]:
+    """``as_of + start·N ≤ x ≤ as_of + end·N``."""
+
+    def build(o: Operand) -> exp.Expr:
+        assert isinstance(o.value, int)
         return exp.Between(
-            this=moment,
-            low=ctx.days_from_as_of(start * value, _kind(dtype)),
-            high=ctx.days_from_as_of(end * value, _kind(dtype)),
+            this=o.instant(),
+            low=o.ctx.days_from_as_of(start * o.value, o.kind()),
+            high=o.ctx.days_from_as_of(end * o.value, o.kind()),
         )
 
     return build
 
 
-_BUILDERS: dict[str, Callable[..., exp.Expr]] = {
-    "contains": _b_contains,
-    "does_not_contain": _b_does_not_contain,
-    "starts_with": _b_starts_with,
-    "ends_with": _b_ends_with,
-    "equals_any_of": _b_equals_any_of,
-    "contains_any_of": _b_contains_any_of,
-    "before_date": _b_date(exp.LT),
-    "after_date": _b_date(exp.GT),
-    "within_last": _b_days(-1, 0),
-    "within_next": _b_days(0, 1),
-    "before_last": _b_days(None, None, exp.LT),
-    "after_next": _b_days(None, None, exp.GT),
+def _beyond(op: type[exp.LT] | type[exp.GT], sign: int) -> Callable[[Operand], exp.Expr]:
+    """``x < as_of − N`` (before_last) or ``x > as_of + N`` (after_next)."""
+
+    def build(o: Operand) -> exp.Expr:
+        assert isinstance(o.value, int)
+        return op(this=o.instant(), expression=o.ctx.days_from_as_of(sign * o.value, o.kind()))
+
+    return build
+
+
+_BUILDERS: dict[str, Callable[[Operand], exp.Expr]] = {
+    "contains": _contains,
+    "does_not_contain": _does_not_contain,
+    "starts_with": _affix(exp.Left),
+    "ends_with": _affix(exp.Right),
+    "equals_any_of": _equals_any_of,
+    "contains_any_of": _contains_any_of,
+    "before_date": _date(exp.LT),
+    "after_date": _date(exp.GT),
+    "within_last": _within(-1, 0),
+    "within_next": _within(0, 1),
+    "before_last": _beyond(exp.LT, -1),
+    "after_next": _beyond(exp.GT, 1),
 }
