@@ -44,8 +44,10 @@ from linked_audiences.runs.state import (
     EVENTS,
     FAILURES,
     MEMBERS,
+    RUN_STARTS,
     RUNS,
     State,
+    TableSpec,
 )
 from linked_audiences.warehouse import Warehouse
 
@@ -207,38 +209,35 @@ class Ledger:
                 sent += len(events)
         return sent
 
-    def drop_orphans(self) -> None:
-        """Rows of runs that never committed (killed or failed runs): never read, now gone."""
-        for spec in (MEMBERS, ENTITIES, EVENTS):
-            table = self.state.table(spec)
-            self.w.execute(
-                exp.Delete(
-                    this=table,
-                    where=exp.Where(
-                        this=exp.and_(
-                            exp.EQ(
-                                this=exp.column("audience_key", quoted=True),
-                                expression=string(self.key),
-                            ),
-                            exp.Not(
-                                this=exp.In(
-                                    this=exp.column("run_id", quoted=True),
-                                    query=self._committed_ids(),
-                                )
-                            ),
-                        )
-                    ),
-                )
-            )
+    def record_start(self, run_id: str, started_at: datetime) -> None:
+        """Before a run writes anything: lets :meth:`drop_orphans` find its rows by id."""
+        row = exp.Tuple(
+            expressions=[
+                string(self.key),
+                string(run_id),
+                exp.cast(string(started_at.isoformat()), "TIMESTAMPTZ"),
+            ]
+        )
+        self.w.execute(
+            exp.Insert(this=self.state.table(RUN_STARTS), expression=exp.Values(expressions=[row]))
+        )
 
-    def prune(self, keep_snapshots: list[str]) -> None:
-        """Keep the run log's last 50 runs, and snapshots only of runs a diff may still need."""
-        committed = [r for r, _ in self.committed()]
-        old = committed[:-KEEP_RUNS]
-        for spec, runs in ((MEMBERS, None), (ENTITIES, None), (RUNS, old), (EVENTS, old)):
-            doomed = runs if runs is not None else [r for r in committed if r not in keep_snapshots]
-            if not doomed:
-                continue
+    def drop_orphans(self) -> None:
+        """Rows of runs that started but never committed (killed or failed): never read, now
+        gone. Usually there are none, and then no snapshot table is touched."""
+        starts, mine = self._of(RUN_STARTS, "s")
+        uncommitted = exp.Not(this=exp.In(this=col("s", "run_id"), query=self._committed_ids()))
+        orphans = [
+            str(r)
+            for (r,) in self.w.fetchall(
+                select([col("s", "run_id")], starts, where=[mine, uncommitted])
+            )
+        ]
+        if orphans:
+            self._delete_runs((MEMBERS, ENTITIES, EVENTS, RUN_STARTS), orphans)
+
+    def _delete_runs(self, specs: Sequence[TableSpec], run_ids: list[str]) -> None:
+        for spec in specs:
             self.w.execute(
                 exp.Delete(
                     this=self.state.table(spec),
@@ -250,12 +249,22 @@ class Ledger:
                             ),
                             exp.In(
                                 this=exp.column("run_id", quoted=True),
-                                expressions=[string(r) for r in doomed],
+                                expressions=[string(r) for r in run_ids],
                             ),
                         )
                     ),
                 )
             )
+
+    def prune(self, keep_snapshots: list[str]) -> None:
+        """Keep the run log's last 50 runs, and snapshots only of runs a diff may still need."""
+        committed = [r for r, _ in self.committed()]
+        stale = [r for r in committed if r not in keep_snapshots]
+        if stale:
+            self._delete_runs((MEMBERS, ENTITIES), stale)
+        old = committed[:-KEEP_RUNS]
+        if old:
+            self._delete_runs((RUNS, EVENTS, RUN_STARTS, DELIVERIES), old)
 
 
 _MAX_CHARS = 32 * 1024
@@ -361,6 +370,7 @@ def _locked_run(
     history = ledger.committed()
     previous, previous_members = history[-1] if history else (None, 0)
     run_id = f"{compiled.as_of:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+    ledger.record_start(run_id, started_at)
     sql = RunSql(state, compiled, graph, run_id, previous or NO_RUN)
     audience = compiled.audience
     chosen = list(activations) if activations is not None else default_activations(audience)

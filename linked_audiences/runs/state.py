@@ -65,7 +65,11 @@ DELIVERIES = _spec(
     "audience_key TEXT, run_id TEXT, through_seq BIGINT, via_run TEXT, delivered_at TIMESTAMPTZ",
 )
 
-ALL_TABLES = (RUNS, FAILURES, MEMBERS, ENTITIES, EVENTS, DELIVERIES)
+#: Every run records its id here before it writes anything else, so the rows of a run that
+#: never committed are found by id, without scanning the snapshot tables.
+RUN_STARTS = _spec("la_run_starts", "audience_key TEXT, run_id TEXT, started_at TIMESTAMPTZ")
+
+ALL_TABLES = (RUNS, FAILURES, RUN_STARTS, MEMBERS, ENTITIES, EVENTS, DELIVERIES)
 
 
 class State:
