@@ -94,11 +94,6 @@ class Count(_Model):
         return value
 
     @property
-    def admits_zero(self) -> bool:
-        """True when a profile with no match at all satisfies the count."""
-        return self.kind == "at_most" or (self.kind == "exactly" and self.n == 0)
-
-    @property
     def is_zero(self) -> bool:
         """``exactly 0`` or ``at_most 0``: "has none"; such a node may not have a ``where``."""
         return self.kind != "at_least" and self.n == 0

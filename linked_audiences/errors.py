@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -41,13 +41,6 @@ class DefinitionError(ValueError):
         return DefinitionError(
             [p if p.source else Problem(p.path, p.rule, source) for p in self.problems]
         )
-
-
-def raise_if_any(problems: Iterable[Problem]) -> None:
-    """Raise one :class:`DefinitionError` for all ``problems``, or return when there are none."""
-    collected = list(problems)
-    if collected:
-        raise DefinitionError(collected)
 
 
 def json_path(*parts: str | int) -> str:

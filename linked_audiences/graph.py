@@ -178,10 +178,6 @@ class RelationshipPath:
             yield node
             node = node.parent
 
-    def parent_join_column(self) -> str:
-        """Column of the parent entity that this relationship joins on (nested only)."""
-        return self.join_columns()[0]
-
     def join_columns(self) -> tuple[str, str]:
         """(parent column, child column) for a ``join_on`` relationship."""
         assert self.relationship.join_on is not None and self.parent is not None

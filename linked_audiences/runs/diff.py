@@ -198,7 +198,7 @@ class RunSql:
 
     def events(self, activation: Activation, as_of: datetime, seq_offset: int) -> exp.Insert:
         """Changes for one activation since the baseline, with their payloads."""
-        changes = self._changes(activation)
+        changes = self.changes(activation)
         ctx = CompileContext(self.graph, self.dialect, as_of, {})
         joins: list[exp.Join] = []
         traits: list[tuple[str, exp.Expr]] = []
@@ -347,7 +347,7 @@ class RunSql:
             group=[col("s", "profile_id")],
         )
 
-    def _changes(self, activation: Activation) -> exp.Query:
+    def changes(self, activation: Activation) -> exp.Query:
         """Rows (profile_id, entity_id, user_id, anonymous_id, member_now) that changed."""
         trigger = activation.trigger
         if trigger == "audience_entered":

@@ -36,7 +36,12 @@ from linked_audiences.conditions import Audience
 from linked_audiences.errors import DefinitionError, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.runs.diff import NO_RUN, RunSql
-from linked_audiences.runs.events import Activation, activation_problems, default_activations
+from linked_audiences.runs.events import (
+    MAX_EVENT_BYTES,
+    Activation,
+    activation_problems,
+    default_activations,
+)
 from linked_audiences.runs.state import (
     DEFAULT_SCHEMA,
     DELIVERIES,
@@ -202,7 +207,7 @@ class Ledger:
             if mark >= last:
                 continue
             for batch in self.event_batches(run_id, mark, skipped=True):
-                events = [json.loads(p) for s, p in batch if len(p) <= _MAX_CHARS]
+                events = [json.loads(p) for s, p in batch if len(p) <= MAX_EVENT_BYTES]
                 if events:
                     sink.send(events)
                 self.record_delivery(run_id, batch[-1][0], None)
@@ -265,9 +270,6 @@ class Ledger:
         old = committed[:-KEEP_RUNS]
         if old:
             self._delete_runs((RUNS, EVENTS, RUN_STARTS, DELIVERIES), old)
-
-
-_MAX_CHARS = 32 * 1024
 
 
 def deliver(
@@ -465,7 +467,7 @@ def _diff_counts(ledger: Ledger, sql: RunSql) -> dict[str, int]:
     )
     counts = {"members": int(members)}
     for name, trigger in (("entered", "audience_entered"), ("exited", "audience_exited")):
-        query = sql._changes(Activation(trigger=trigger))
+        query = sql.changes(Activation(trigger=trigger))
         counts[name] = int(
             ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x")))
         )
@@ -476,7 +478,7 @@ def _diff_counts(ledger: Ledger, sql: RunSql) -> dict[str, int]:
     ):
         total = 0
         for level in {lv.slug for lv in sql.compiled.levels}:
-            query = sql._changes(Activation(trigger=trigger, relationship=level))
+            query = sql.changes(Activation(trigger=trigger, relationship=level))
             total += int(ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x"))))
         counts[name] = total
     return counts
