@@ -57,7 +57,7 @@ class CompiledAudience:
             self.dialect.sqlglot_dialect,
             in_list(exp.column("k0", table="m", quoted=True), profile_ids),
         )
-        return _with(query, list(self.entity_ctes))
+        return _with(query, [(name, body.copy()) for name, body in self.entity_ctes])
 
     def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
         """Readable SQL for a person debugging an audience."""
@@ -96,14 +96,16 @@ def compile(
     known[audience.key] = audience
     ctx = CompileContext(graph, warehouse, moment, known)
     membership = Membership(ctx)
-    members, *_ = membership.audience_select(audience)
+    members, scope, member_expr, holds = membership.audience_select(audience)
     shared = list(ctx.ctes)
     matched = MatchedEntities(membership)
-    entities = matched.build(audience)
+    entities = matched.build(audience, scope, member_expr, holds)
     traits = ctx.traits_ctes()
-    profiles_query = _with(members, [*traits, *shared])
     entity_ctes = (*traits, *ctx.ctes)
-    entities_query = _with(entities, list(entity_ctes))
+    # The members query and the entities query share CTEs: the entities query gets copies,
+    # the members query the originals (copying trees is most of compile time on big trees).
+    entities_query = _with(entities, [(name, body.copy()) for name, body in entity_ctes])
+    profiles_query = _with(members, [*traits, *shared])
     return CompiledAudience(
         audience,
         warehouse,
@@ -116,9 +118,9 @@ def compile(
 
 
 def _with(query: exp.Query, ctes: list[tuple[str, exp.Select]]) -> exp.Query:
-    query = query.copy()
+    """``WITH ctes query``, taking ownership of ``query`` and of every CTE body."""
     for name, body in ctes:
-        query = query.with_(exp.to_identifier(name, quoted=True), as_=body.copy(), copy=False)
+        query = query.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     return query
 
 

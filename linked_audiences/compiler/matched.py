@@ -41,25 +41,25 @@ class MatchedLevel:
     width: int  # number of key columns (k0 … k{width-1})
 
 
-def contributing(node: Condition, holds: Holds) -> list[tuple[EntityCondition, exp.Expr]]:
+def contributing(node: Condition) -> list[tuple[EntityCondition, list[int]]]:
     """Entity nodes directly under ``node`` (through groups) that add matched entities, each
-    with the expression under which it contributes. ``node`` itself is known to hold."""
-    found: list[tuple[EntityCondition, exp.Expr]] = []
+    with the ids of the nodes whose holds-expressions must also be true for it to contribute.
 
-    def visit(current: Condition, condition: exp.Expr) -> None:
+    ``node`` itself is known to hold. Under an ``and`` group that holds every child holds, so
+    only the children of ``or`` groups become guards. Returning ids, not expressions, keeps
+    compile time linear: each guard's expression is copied once, however many entity nodes
+    stand under it.
+    """
+    found: list[tuple[EntityCondition, list[int]]] = []
+    stack: list[tuple[Condition, list[int]]] = [(node, [])]
+    while stack:
+        current, guards = stack.pop()
         if isinstance(current, GroupCondition):
-            for child in current.conditions:
-                holds_child = holds[id(child)].copy()
-                both = (
-                    holds_child
-                    if condition == exp.true()
-                    else exp.and_(condition.copy(), holds_child, wrap=True)
-                )
-                visit(child, both)
+            for child in reversed(current.conditions):
+                inner = guards if current.operator == "and" else [*guards, id(child)]
+                stack.append((child, inner))
         elif isinstance(current, EntityCondition) and not current.without:
-            found.append((current, condition))
-
-    visit(node, exp.true())
+            found.append((current, guards))
     return found
 
 
@@ -76,24 +76,36 @@ class MatchedEntities:
         self.ctx = membership.ctx
         self.levels: list[MatchedLevel] = []
 
-    def build(self, audience: Audience) -> exp.Query:
-        """Register the members and matched-level CTEs; return the final UNION query."""
-        _, scope, member_expr, holds = self.m.audience_select(audience)
-        tops = contributing(audience.condition, holds)
-        flags = [exp.alias_(cond, f"c{i}", quoted=True) for i, (_, cond) in enumerate(tops)]
+    def build(
+        self, audience: Audience, scope: Scope, member_expr: exp.Expr, holds: Holds
+    ) -> exp.Query:
+        """Register the members and matched-level CTEs; return the final UNION query.
+
+        ``scope``, ``member_expr`` and ``holds`` come from the members query
+        (:meth:`Membership.audience_select`), so the condition tree is compiled once.
+        """
+        tops = contributing(audience.condition)
+        guard_columns: dict[int, str] = {}
+        for _, guards in tops:
+            for guard in guards:
+                guard_columns.setdefault(guard, f"g{len(guard_columns)}")
+        flags = [
+            exp.alias_(holds[guard].copy(), name, quoted=True)
+            for guard, name in guard_columns.items()
+        ]
         universe = self.ctx.universe(audience.include_anonymous)
         members = select(
             [exp.alias_(col("u", PROFILE_ID), "k0", quoted=True), *flags],
             cte_ref(universe, "u"),
-            scope.joins,
-            [member_expr],
+            [join.copy() for join in scope.joins],
+            [member_expr.copy()],
         )
         self.ctx.ctes.append((MEMBERS, members))
-        for i, (node, _) in enumerate(tops):
-            self._top_level(node, i)
+        for node, guards in tops:
+            self._top_level(node, [col("mem", guard_columns[g]) for g in guards])
         return self._union()
 
-    def _top_level(self, node: EntityCondition, flag: int) -> None:
+    def _top_level(self, node: EntityCondition, conditions: list[exp.Expr]) -> None:
         rel = self.ctx.graph.relationship(node.relationship)
         assert rel is not None
         profile = col("mem", "k0")
@@ -101,7 +113,7 @@ class MatchedEntities:
         row = "r2"
         scope.joins.extend(profile_link_joins(self.ctx, rel, profile, row, scope))
         child = scope.child(rel, row, col(row, rel.entity.primary_key))
-        self._level(node, rel, child, cte_ref(MEMBERS, "mem"), [col("mem", f"c{flag}")])
+        self._level(node, rel, child, cte_ref(MEMBERS, "mem"), conditions)
 
     def _level(
         self,
@@ -155,11 +167,12 @@ class MatchedEntities:
             scope = scope.child(level, row, keys[level.depth - 1])
         holds: Holds = {}
         self.m.condition(parent_node.where, scope, holds)
-        contributes = {id(n): c for n, c in contributing(parent_node.where, holds)}
+        guards = {id(n): g for n, g in contributing(parent_node.where)}
         row = f"r{rel.depth}"
         scope.joins.extend(nested_link_joins(rel, scope.row, row))
         child = scope.child(rel, row, col(row, rel.entity.primary_key))
-        self._level(node, rel, child, cte_ref(parent_cte, "m"), [contributes[id(node)]])
+        conditions = [holds[g].copy() for g in guards[id(node)]]
+        self._level(node, rel, child, cte_ref(parent_cte, "m"), conditions)
 
     def _union(self) -> exp.Query:
         """One row per (profile, relationship, entity), whatever path reached it."""

@@ -154,7 +154,8 @@ class Membership:
     def _group(self, node: GroupCondition, scope: Scope, holds: Holds) -> exp.Expr:
         parts = [self.condition(c, scope, holds) for c in node.conditions]
         combine = exp.and_ if node.operator == "and" else exp.or_
-        return parts[0] if len(parts) == 1 else combine(*(p.copy() for p in parts), wrap=True)
+        # No copies: ``holds`` keeps pointers into this tree, and callers copy what they reuse.
+        return parts[0] if len(parts) == 1 else combine(*parts, wrap=True, copy=False)
 
     def _comparison(self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope) -> exp.Expr:
         reference: exp.Expr | None = None

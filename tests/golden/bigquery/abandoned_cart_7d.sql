@@ -93,8 +93,7 @@ WITH `la_universe1` AS (
     `g`.`canonical_segment_id`
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`,
-    NOT `q1`.`k0` IS NULL AS `c0`
+    `u`.`profile_id` AS `k0`
   FROM `la_universe1` AS `u`
   LEFT JOIN `la_q1` AS `q1`
     ON `q1`.`k0` = `u`.`profile_id`
@@ -112,8 +111,7 @@ WITH `la_universe1` AS (
   JOIN `prod`.`cart` AS `r2`
     ON `r2`.`user_id` = `i1`.`value`
   WHERE
-    `mem`.`c0`
-    AND NOT `r2`.`id` IS NULL
+    NOT `r2`.`id` IS NULL
     AND (
       `r2`.`status` = 'abandoned'
       AND `r2`.`updated_at` BETWEEN CAST('2026-10-25 00:00:00.000000+00:00' AS TIMESTAMP) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP)

@@ -83,8 +83,7 @@ WITH `la_universe1` AS (
     `i`.`canonical_segment_id`
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`,
-    NOT `q1`.`k0` IS NULL AS `c0`
+    `u`.`profile_id` AS `k0`
   FROM `la_universe1` AS `u`
   LEFT JOIN `la_q2` AS `q1`
     ON `q1`.`k0` = `u`.`profile_id`
@@ -102,9 +101,7 @@ WITH `la_universe1` AS (
   LEFT JOIN `la_q1` AS `q2`
     ON `q2`.`k0` = `r2`.`id`
   WHERE
-    `mem`.`c0`
-    AND NOT `r2`.`id` IS NULL
-    AND (
+    NOT `r2`.`id` IS NULL AND (
       `r2`.`status` = 'active' AND `q2`.`k0` IS NULL
     )
 ), `la_m2` AS (
@@ -120,7 +117,7 @@ WITH `la_universe1` AS (
   JOIN `prod`.`credit_card` AS `r3`
     ON `r3`.`account_id` = `p2`.`id`
   WHERE
-    `q1`.`k0` IS NULL AND NOT `r3`.`id` IS NULL
+    NOT `r3`.`id` IS NULL
 )
 SELECT
   `m`.`k0` AS `profile_id`,

@@ -157,8 +157,7 @@ WITH `la_universe1` AS (
     `i`.`canonical_segment_id`
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`,
-    NOT `q1`.`k0` IS NULL AS `c0`
+    `u`.`profile_id` AS `k0`
   FROM `la_universe1` AS `u`
   LEFT JOIN `la_q5` AS `q1`
     ON `q1`.`k0` = `u`.`profile_id`
@@ -176,7 +175,7 @@ WITH `la_universe1` AS (
   LEFT JOIN `la_q4` AS `q2`
     ON `q2`.`k0` = `r2`.`id`
   WHERE
-    `mem`.`c0` AND NOT `r2`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
+    NOT `r2`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
 ), `la_m2` AS (
   SELECT DISTINCT
     `m`.`k0` AS `k0`,
@@ -192,7 +191,7 @@ WITH `la_universe1` AS (
   LEFT JOIN `la_q3` AS `q2`
     ON `q2`.`k0` = `r3`.`id`
   WHERE
-    TRUE AND NOT `r3`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
+    NOT `r3`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
 ), `la_m3` AS (
   SELECT DISTINCT
     `m`.`k0` AS `k0`,
@@ -209,8 +208,7 @@ WITH `la_universe1` AS (
   LEFT JOIN `la_q2` AS `q2`
     ON `q2`.`k0` = `r4`.`merchant_id`
   WHERE
-    TRUE
-    AND NOT `r4`.`id` IS NULL
+    NOT `r4`.`id` IS NULL
     AND (
       `r4`.`amount` > 200
       AND `r4`.`created_at` BETWEEN CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMP) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP)
@@ -234,7 +232,7 @@ WITH `la_universe1` AS (
   LEFT JOIN `la_q1` AS `q2`
     ON `q2`.`k0` = `r5`.`category_id`
   WHERE
-    NOT `q1`.`k0` IS NULL AND NOT `r5`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
+    NOT `r5`.`id` IS NULL AND NOT `q2`.`k0` IS NULL
 ), `la_m5` AS (
   SELECT DISTINCT
     `m`.`k0` AS `k0`,
@@ -251,7 +249,7 @@ WITH `la_universe1` AS (
   JOIN `prod`.`merchant_category` AS `r6`
     ON `r6`.`id` = `p5`.`category_id`
   WHERE
-    TRUE AND NOT `r6`.`id` IS NULL AND `r6`.`is_travel` = TRUE
+    NOT `r6`.`id` IS NULL AND `r6`.`is_travel` = TRUE
 )
 SELECT
   `m`.`k0` AS `profile_id`,

@@ -87,8 +87,7 @@ WITH "la_universe1" AS (
     "i"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0",
-    NOT "q1"."k0" IS NULL AS "c0"
+    "u"."profile_id" AS "k0"
   FROM "la_universe1" AS "u"
   LEFT JOIN "la_q2" AS "q1"
     ON "q1"."k0" = "u"."profile_id"
@@ -106,7 +105,7 @@ WITH "la_universe1" AS (
   LEFT JOIN "la_q1" AS "q2"
     ON "q2"."k0" = "r2"."id"
   WHERE
-    "mem"."c0" AND NOT "r2"."id" IS NULL AND NOT "q2"."k0" IS NULL
+    NOT "r2"."id" IS NULL AND NOT "q2"."k0" IS NULL
 ), "la_m2" AS (
   SELECT DISTINCT
     "m"."k0" AS "k0",
@@ -120,8 +119,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."credit_card" AS "r3"
     ON "r3"."account_id" = "p2"."id"
   WHERE
-    TRUE
-    AND NOT "r3"."id" IS NULL
+    NOT "r3"."id" IS NULL
     AND (
       "r3"."outstanding_balance" > 1000 AND "r3"."status" <> 'closed'
     )

@@ -143,8 +143,7 @@ WITH "la_traits_text" AS (
     "i"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0",
-    NOT "q1"."k0" IS NULL AS "c0"
+    "u"."profile_id" AS "k0"
   FROM "la_universe1" AS "u"
   LEFT JOIN "la_q2" AS "q1"
     ON "q1"."k0" = "u"."profile_id"
@@ -162,9 +161,7 @@ WITH "la_traits_text" AS (
   LEFT JOIN "la_q1" AS "q2"
     ON "q2"."k0" = "mem"."k0" AND "q2"."k1" = "r2"."id"
   WHERE
-    "mem"."c0"
-    AND NOT "r2"."id" IS NULL
-    AND (
+    NOT "r2"."id" IS NULL AND (
       "r2"."status" = 'open' AND NOT "q2"."k0" IS NULL
     )
 ), "la_m2" AS (
@@ -184,9 +181,7 @@ WITH "la_traits_text" AS (
   LEFT JOIN "la_traits" AS "tr2"
     ON "tr2"."profile_id" = "m"."k0"
   WHERE
-    NOT "q1"."k0" IS NULL
-    AND NOT "r3"."sku" IS NULL
-    AND "r3"."category" = "tr2"."preferred_category"
+    NOT "r3"."sku" IS NULL AND "r3"."category" = "tr2"."preferred_category"
 )
 SELECT
   "m"."k0" AS "profile_id",

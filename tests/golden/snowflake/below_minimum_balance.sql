@@ -63,8 +63,7 @@ WITH "la_universe1" AS (
     "i"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0",
-    NOT "q1"."k0" IS NULL AS "c0"
+    "u"."profile_id" AS "k0"
   FROM "la_universe1" AS "u"
   LEFT JOIN "la_q1" AS "q1"
     ON "q1"."k0" = "u"."profile_id"
@@ -80,8 +79,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i1"."value"
   WHERE
-    "mem"."c0"
-    AND NOT "r2"."id" IS NULL
+    NOT "r2"."id" IS NULL
     AND (
       "r2"."status" = 'active' AND "r2"."balance" < "r2"."min_balance"
     )
