@@ -25,19 +25,29 @@ class WarehouseDialect:
     #: Type that primary keys are cast to for the matched-entities query.
     TEXT_TYPE: ClassVar[str] = "VARCHAR"
 
-    def parse_text(self, text: exp.Expr, to: str, pattern: str) -> exp.Expr:
+    def parse_text(
+        self, text: exp.Expr, to: str, pattern: str, cast_text: exp.Expr | None = None
+    ) -> exp.Expr:
         """``text`` as type ``to`` when it matches ``pattern``, else NULL — never an error.
 
         The regex guard makes every warehouse accept exactly the same texts (their casts
         differ in leniency); TRY_CAST still protects against values like 2024-02-30.
+        ``cast_text``, when given, is what is cast (the same text with its UTC offset
+        written out, say) once ``text`` passed the guard.
         """
         target = exp.DataType.build(to)
+        source = cast_text if cast_text is not None else text.copy()
         if self.SUPPORTS_TRY_CAST:
-            cast: exp.Expr = exp.TryCast(this=text, to=target, requires_string=True)
+            cast: exp.Expr = exp.TryCast(this=source, to=target, requires_string=True)
         else:
-            cast = exp.cast(text, target)
+            cast = exp.cast(source, target)
         guard = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string(pattern))
         return exp.Case(ifs=[exp.If(this=guard, true=cast)])
+
+    def utc_wall_clock(self, instant: exp.Expr) -> exp.Expr:
+        """An instant (TIMESTAMPTZ) as zone-less UTC wall-clock time, never through the
+        session's zone: ``x AT TIME ZONE 'UTC'`` on PostgreSQL, DuckDB and Redshift."""
+        return exp.AtTimeZone(this=instant, zone=exp.Literal.string("UTC"))
 
     def render(self, expression: exp.Expr, *, pretty: bool = False) -> str:
         """SQL text for this warehouse; identifiers always quoted; unsupported SQL raises."""

@@ -17,10 +17,12 @@ class Postgres(WarehouseDialect):
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
     SUPPORTS_RUNS = True
 
-    def parse_text(self, text: exp.Expr, to: str, pattern: str) -> exp.Expr:
+    def parse_text(
+        self, text: exp.Expr, to: str, pattern: str, cast_text: exp.Expr | None = None
+    ) -> exp.Expr:
         """Without TRY_CAST, a well-formed but impossible date (2024-02-30) would be an error:
         also check the day against the month's length before casting."""
-        guarded = super().parse_text(text, to, pattern)
+        guarded = super().parse_text(text, to, pattern, cast_text)
         if to.upper() not in ("DATE", "TIMESTAMPTZ", "TIMESTAMP"):
             return guarded
 

@@ -137,10 +137,12 @@ class EventSource(_Model):
         declared = self.properties.get(prop)
         if isinstance(declared, EventProperty):
             return declared.column, declared.type
-        if declared is not None:
-            return prop, declared
         implicit = IMPLICIT_EVENT_PROPERTIES.get(self.name)
-        if implicit and implicit[0] == prop:
+        is_implicit = implicit is not None and implicit[0] == prop
+        if declared is not None:
+            # Declared as a plain type, page_name / screen_name still read the `name` column.
+            return (implicit[1] if implicit and is_implicit else prop), declared
+        if implicit and is_implicit:
             return implicit[1], "string"
         return None
 

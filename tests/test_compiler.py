@@ -275,3 +275,25 @@ def test_expression_is_inspectable(
     projections = [s.alias_or_name for s in compiled.entities_expression.selects]
     assert projections == ["profile_id", "relationship", "entity_id"]
     assert [s.alias_or_name for s in compiled.expression.selects] == ["profile_id"]
+
+
+def test_page_name_reads_the_name_column_also_when_declared() -> None:
+    """Segment's pages/screens tables hold the page's name in `name`; a graph that declares
+    `page_name` (or `screen_name`) without a column still means that column."""
+    events = [
+        {"name": "Page Viewed", "table": "segment.pages", "profile_key": "pid",
+         "properties": {"page_name": "string"}},
+        {"name": "Screen Viewed", "table": "segment.screens", "profile_key": "pid",
+         "properties": {"screen_name": "string"}},
+    ]  # fmt: skip
+    graph = la.DataGraph.model_validate(
+        {"profile": {"traits_table": "t", "key": "pid", "identifiers_table": "i"},
+         "events": events}
+    )  # fmt: skip
+    for event, prop in (("Page Viewed", "page_name"), ("Screen Viewed", "screen_name")):
+        where = {"type": "property", "property": prop, "operator": "equals", "value": "Home"}
+        condition = {"type": "event", "event": event, "where": where}
+        audience = la.Audience.model_validate({"key": "p", "name": "p", "condition": condition})
+        sql = la.compile(audience, graph, as_of="2026-11-01T00:00:00Z").profiles_sql
+        assert '"ev"."name" = \'Home\'' in sql
+        assert prop not in sql

@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import linked_audiences as la
 from linked_audiences.dialects import get_dialect
@@ -21,6 +22,10 @@ from .reference.strategies import Scenario, scenarios
 
 pytestmark = pytest.mark.duckdb
 
+#: The answer must not depend on the session's time zone: the SQL runs in each of these.
+#: Kathmandu (+05:45) catches code that assumes whole-hour offsets.
+SESSION_ZONES = st.sampled_from(["UTC", "America/Los_Angeles", "Asia/Kathmandu"])
+
 SETTINGS = settings(
     max_examples=200,
     deadline=None,
@@ -29,11 +34,14 @@ SETTINGS = settings(
 )
 
 
-def run_on_duckdb(scenario: Scenario) -> tuple[set[str], set[tuple[str, str, str]]]:
+def run_on_duckdb(
+    scenario: Scenario, zone: str = "UTC"
+) -> tuple[set[str], set[tuple[str, str, str]]]:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
         load_tables(con, scenario.graph, scenario.tables, scenario.column_types)
+        con.execute(f"SET TimeZone = '{zone}'")  # one of SESSION_ZONES
         warehouse = la.Warehouse(get_dialect("duckdb"), con)
         compiled = la.compile(
             scenario.audience,
@@ -52,17 +60,19 @@ def run_on_duckdb(scenario: Scenario) -> tuple[set[str], set[tuple[str, str, str
 
 
 @SETTINGS
-@given(scenarios())
-def test_duckdb_matches_reference(scenario: Scenario) -> None:
+@given(scenarios(), SESSION_ZONES)
+def test_duckdb_matches_reference(scenario: Scenario, zone: str) -> None:
     expected = evaluate(
         scenario.audience, scenario.graph, scenario.tables, scenario.as_of, scenario.audiences
     )
-    members, entities = run_on_duckdb(scenario)
+    members, entities = run_on_duckdb(scenario, zone)
     assert members == set(expected.members)
     assert entities == set(expected.entities)
 
 
-def run_on_postgres(dsn: str, scenario: Scenario) -> tuple[set[str], set[tuple[str, str, str]]]:
+def run_on_postgres(
+    dsn: str, scenario: Scenario, zone: str = "UTC"
+) -> tuple[set[str], set[tuple[str, str, str]]]:
     """Load, query, roll back: PostgreSQL's DDL is transactional, so each example is clean."""
     import psycopg
 
@@ -72,6 +82,7 @@ def run_on_postgres(dsn: str, scenario: Scenario) -> tuple[set[str], set[tuple[s
         try:
             conn.execute("SET TIME ZONE 'UTC'")
             load_pg(conn, scenario.tables, scenario.column_types)
+            conn.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
             compiled = la.compile(
                 scenario.audience,
                 scenario.graph,
@@ -91,11 +102,11 @@ def run_on_postgres(dsn: str, scenario: Scenario) -> tuple[set[str], set[tuple[s
 
 @pytest.mark.postgres
 @settings(SETTINGS, max_examples=150)
-@given(scenario=scenarios())
-def test_postgres_matches_reference(postgres_dsn: str, scenario: Scenario) -> None:
+@given(scenario=scenarios(), zone=SESSION_ZONES)
+def test_postgres_matches_reference(postgres_dsn: str, scenario: Scenario, zone: str) -> None:
     expected = evaluate(
         scenario.audience, scenario.graph, scenario.tables, scenario.as_of, scenario.audiences
     )
-    members, entities = run_on_postgres(postgres_dsn, scenario)
+    members, entities = run_on_postgres(postgres_dsn, scenario, zone)
     assert members == set(expected.members)
     assert entities == set(expected.entities)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -82,8 +82,15 @@ def compile(
     dialect: str = "duckdb",
     as_of: datetime | str | None = None,
     audiences: Sequence[Audience] = (),
+    column_types: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CompiledAudience:
     """Validate ``audience`` against ``graph`` and compile it for ``dialect``.
+
+    ``column_types`` (graph table name → column → the warehouse's SQL type, as its catalog
+    reports it) lets date and timestamp comparisons use literals of each column's own kind
+    (DATE, zone-less TIMESTAMP or an instant), so the SQL answers the same in every session
+    time zone. Without it, timestamp columns are taken to hold instants (TIMESTAMPTZ).
+    Previews and runs read it from the warehouse themselves.
 
     Raises :class:`~linked_audiences.DefinitionError` before building any SQL when the
     definition breaks a rule, and :class:`~linked_audiences.UnsupportedFeature` when the
@@ -94,7 +101,7 @@ def compile(
     moment = resolve_as_of(as_of)
     known = {a.key: a for a in audiences}
     known[audience.key] = audience
-    ctx = CompileContext(graph, warehouse, moment, known)
+    ctx = CompileContext(graph, warehouse, moment, known, column_types or {})
     membership = Membership(ctx)
     members, scope, member_expr, holds = membership.audience_select(audience)
     shared = list(ctx.ctes)

@@ -7,8 +7,10 @@ values are literals; no user string is ever parsed as SQL.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 
 from sqlglot import exp
 
@@ -34,6 +36,51 @@ SQL_TYPES: dict[str, str] = {
     "time": "TIME",
     "timestamp": "TIMESTAMPTZ",
 }
+Storage = Literal["date", "naive", "aware"]
+"""How the warehouse stores a date-like column: DATE, a zone-less TIMESTAMP (by convention
+UTC wall-clock time), or an instant (TIMESTAMPTZ, TIMESTAMP_TZ/LTZ, BigQuery TIMESTAMP).
+A comparison is only independent of the session time zone when its literal has the
+column's own kind: DATE with DATE, zone-less with zone-less, instant with an instant
+whose offset is written out."""
+
+_NAIVE_TYPES = ("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP_NTZ", "TIMESTAMPNTZ", "DATETIME")
+_AWARE_MARKERS = ("WITH TIME ZONE", "TZ", "LTZ")
+
+
+def storage_of(sql_type: str | None) -> Storage:
+    """The storage kind of a warehouse column type (as its catalog spells it).
+
+    Unknown types count as instants, which is what the compiled SQL assumed before it knew.
+    """
+    if not sql_type:
+        return "aware"
+    name = " ".join(sql_type.upper().split())
+    name = name.split("(")[0].strip()
+    if name == "DATE":
+        return "date"
+    if (
+        name in _NAIVE_TYPES
+        or name == "TIMESTAMP"
+        or (name.startswith("TIMESTAMP") and not any(m in name for m in _AWARE_MARKERS))
+    ):
+        return "naive"
+    return "aware"
+
+
+_MIN_MOMENT = datetime(1, 1, 1, tzinfo=timezone.utc)
+_MAX_MOMENT = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+def _wall_clock(moment: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the year always four digits (strftime's ``%Y``
+    writes year 1 as ``1``, which PostgreSQL then reads as 2001)."""
+    m = moment.astimezone(timezone.utc)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d} "
+        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
+    )
+
+
 _TEXT_PATTERNS = {
     "number": NUMBER_PATTERN,
     "date": ISO_DATE_PATTERN,
@@ -87,6 +134,9 @@ class CompileContext:
     dialect: WarehouseDialect
     as_of: datetime
     audiences: dict[str, Audience]
+    #: Warehouse column types, graph table name → column → SQL type (from the catalog); used
+    #: only to give date-like comparisons literals of the column's own kind.
+    column_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
     traits_used: set[str] = field(default_factory=set)
     _names: Counter[str] = field(default_factory=Counter)
@@ -104,19 +154,59 @@ class CompileContext:
 
     # -- time ------------------------------------------------------------------------------
 
-    def timestamp(self, moment: datetime) -> exp.Expr:
-        """A UTC instant literal; every date bound derives from the one ``as_of``."""
-        text = moment.astimezone(self.as_of.tzinfo).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-        return exp.cast(string(text), exp.DataType.build("TIMESTAMPTZ"))
+    def timestamp(self, moment: datetime, storage: Storage = "aware") -> exp.Expr:
+        """A literal for the UTC instant ``moment``, of the kind the column is stored as.
+
+        An instant carries its ``+00:00`` offset; for zone-less and DATE columns the literal
+        is the zone-less UTC wall-clock time, so no engine converts through the session zone.
+        """
+        if storage == "aware":
+            return exp.cast(
+                string(_wall_clock(moment) + "+00:00"), exp.DataType.build("TIMESTAMPTZ")
+            )
+        return exp.cast(string(_wall_clock(moment)), exp.DataType.build("TIMESTAMPNTZ"))
 
     def date(self, day: date) -> exp.Expr:
         return exp.cast(string(day.isoformat()), exp.DataType.build("DATE"))
 
-    def days_from_as_of(self, days: int, dtype: DataType) -> exp.Expr:
-        """``as_of + days`` as a literal of the column's kind (dates count whole days)."""
+    def days_from_as_of(self, days: int, dtype: DataType, storage: Storage = "aware") -> exp.Expr:
+        """``as_of + days`` as a literal of the column's kind (dates count whole days).
+
+        A bound beyond the years 1–9999 is clamped to the first or last representable
+        moment: every stored value lies inside that range, so the answer is the same.
+        """
         if dtype == "date":
-            return self.date(self.as_of.date() + timedelta(days=days))
-        return self.timestamp(self.as_of + timedelta(days=days))
+            try:
+                return self.date(self.as_of.date() + timedelta(days=days))
+            except OverflowError:
+                return self.date(date.min if days < 0 else date.max)
+        try:
+            moment = self.as_of + timedelta(days=days)
+        except OverflowError:
+            moment = _MIN_MOMENT if days < 0 else _MAX_MOMENT
+        return self.timestamp(moment, storage)
+
+    def storage(self, table_name: str, column: str) -> Storage:
+        """How ``table_name.column`` is stored, when the catalog was read; else an instant."""
+        columns = self.column_types.get(table_name, {})
+        return storage_of(columns.get(column))
+
+    def trait_storage(self, name: str) -> Storage:
+        """Wide traits are stored columns; long-layout traits are parsed from text into an
+        instant (timestamps) or a DATE."""
+        profile = self.graph.profile
+        if profile.traits_layout == "wide":
+            return self.storage(profile.traits_table, name)
+        return "date" if profile.traits.get(name) == "date" else "aware"
+
+    def as_declared(self, x: exp.Expr, dtype: DataType, storage: Storage) -> exp.Expr:
+        """A date-like column as its declared type sees it: a timestamp declared ``date``
+        compares by its UTC date, whatever the session zone."""
+        if dtype != "date" or storage == "date":
+            return x
+        if storage == "aware":
+            x = self.dialect.utc_wall_clock(x)
+        return exp.cast(x, exp.DataType.build("DATE"))
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -216,7 +306,8 @@ class CompileContext:
                 ]
             )
         self.require_type(dtype)
-        return self.dialect.parse_text(text, SQL_TYPES[dtype], _TEXT_PATTERNS[dtype])
+        cast_text = _with_utc_offset(text) if dtype == "timestamp" else None
+        return self.dialect.parse_text(text, SQL_TYPES[dtype], _TEXT_PATTERNS[dtype], cast_text)
 
     def require_type(self, dtype: str) -> None:
         if dtype == "time" and not self.dialect.SUPPORTS_TIME:
@@ -241,3 +332,23 @@ class CompileContext:
             kind="INNER",
         )
         return col(graph_alias, self.graph.profile.key), [join]
+
+
+def _with_utc_offset(text: exp.Expr) -> exp.Expr:
+    """ISO text with its offset written out: a date-only text is midnight UTC and a text
+    without an offset is UTC. Cast as written, both would be read in the session's zone."""
+    date_only = exp.RegexpLike(this=text.copy(), expression=string(ISO_DATE_PATTERN))
+    has_offset = exp.RegexpLike(this=text.copy(), expression=string(_OFFSET_AT_END))
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=date_only,
+                true=exp.Concat(expressions=[text.copy(), string(" 00:00:00+00:00")]),
+            ),
+            exp.If(this=has_offset, true=text.copy()),
+        ],
+        default=exp.Concat(expressions=[text.copy(), string("+00:00")]),
+    )
+
+
+_OFFSET_AT_END = "(Z|[+-][0-9]{2}:[0-9]{2})$"

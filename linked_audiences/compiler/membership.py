@@ -20,6 +20,7 @@ from sqlglot import exp
 from linked_audiences.compiler.context import (
     PROFILE_ID,
     CompileContext,
+    Storage,
     and_all,
     col,
     cte_ref,
@@ -157,17 +158,39 @@ class Membership:
         # No copies: ``holds`` keeps pointers into this tree, and callers copy what they reuse.
         return parts[0] if len(parts) == 1 else combine(*parts, wrap=True, copy=False)
 
-    def _comparison(self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope) -> exp.Expr:
+    def _comparison(
+        self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope, storage: Storage
+    ) -> exp.Expr:
+        """``x`` compared as its declared type says, with literals of its stored kind, so the
+        answer never depends on the session time zone."""
+        x = self.ctx.as_declared(x, dtype, storage)
         reference: exp.Expr | None = None
-        if isinstance(node.reference, TraitReference):
-            reference = self.ctx.trait(scope.traits(), node.reference.trait)
-        elif isinstance(node.reference, ColumnReference):
-            reference = col(scope.rows[node.reference.relationship], node.reference.column)
-        return comparison(self.ctx, x, dtype, node.operator, node.value, reference)
+        if node.reference is not None:
+            reference, ref_storage = self._reference(node.reference, scope)
+            reference = self.ctx.as_declared(reference, dtype, ref_storage)
+            if dtype == "timestamp" and (storage == "aware") != (ref_storage == "aware"):
+                # An instant against a zone-less value: both as UTC wall-clock time.
+                if storage == "aware":
+                    x, storage = self.ctx.dialect.utc_wall_clock(x), "naive"
+                else:
+                    reference = self.ctx.dialect.utc_wall_clock(reference)
+        return comparison(self.ctx, x, dtype, node.operator, node.value, reference, storage)
+
+    def _reference(
+        self, reference: TraitReference | ColumnReference, scope: Scope
+    ) -> tuple[exp.Expr, Storage]:
+        if isinstance(reference, TraitReference):
+            value = self.ctx.trait(scope.traits(), reference.trait)
+            return value, self.ctx.trait_storage(reference.trait)
+        rel = self.ctx.graph.relationship(reference.relationship)
+        assert rel is not None
+        value = col(scope.rows[reference.relationship], reference.column)
+        return value, self.ctx.storage(rel.entity.table, reference.column)
 
     def _trait(self, node: TraitCondition, scope: Scope, holds: Holds) -> exp.Expr:
         dtype = self.ctx.graph.profile.traits[node.trait]
-        predicate = self._comparison(node, self.ctx.trait(scope.traits(), node.trait), dtype, scope)
+        x = self.ctx.trait(scope.traits(), node.trait)
+        predicate = self._comparison(node, x, dtype, scope, self.ctx.trait_storage(node.trait))
         if not node.without:
             return predicate
         return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
@@ -175,13 +198,15 @@ class Membership:
     def _column(self, node: ColumnCondition, scope: Scope, holds: Holds) -> exp.Expr:
         assert scope.rel is not None
         dtype = scope.rel.entity.columns[node.column]
-        return self._comparison(node, col(scope.row, node.column), dtype, scope)
+        storage = self.ctx.storage(scope.rel.entity.table, node.column)
+        return self._comparison(node, col(scope.row, node.column), dtype, scope, storage)
 
     def _property(self, node: PropertyCondition, scope: Scope, holds: Holds) -> exp.Expr:
         source = scope.event
         assert source is not None
         column, dtype = source.property_column(node.property)  # type: ignore[misc]
-        return self._comparison(node, col("ev", column), dtype, scope)
+        storage = self.ctx.storage(source.table, column)
+        return self._comparison(node, col("ev", column), dtype, scope, storage)
 
     def _audience(self, node: AudienceCondition, scope: Scope, holds: Holds) -> exp.Expr:
         alias = scope.left_join(self.audience_cte(node.key), scope.path[:1])
@@ -243,7 +268,8 @@ class Membership:
         profile, joins = self.ctx.event_profile(source, "ev", "g")
         scope = Scope(self.ctx, profile, [profile], joins=joins, event=source)
         ts = col("ev", source.timestamp)
-        where = [not_null(profile), not_null(ts), *self.window(ts, node.window)]
+        storage = self.ctx.storage(source.table, source.timestamp)
+        where = [not_null(profile), not_null(ts), *self.window(ts, node.window, storage)]
         if source.event_column is not None:
             where.append(
                 exp.EQ(this=col("ev", source.event_column), expression=string(source.name))
@@ -261,19 +287,23 @@ class Membership:
         )
         return self.ctx.add_cte("e", query)
 
-    def window(self, ts: exp.Expr, window: Window | None) -> list[exp.Expr]:
-        """Window bounds, from the one ``as_of`` literal; events after ``as_of`` never count."""
-        upper = exp.LTE(this=ts.copy(), expression=self.ctx.days_from_as_of(0, "timestamp"))
+    def window(self, ts: exp.Expr, window: Window | None, storage: Storage) -> list[exp.Expr]:
+        """Window bounds, from the one ``as_of`` literal; events after ``as_of`` never count.
+        Bounds have the timestamp column's stored kind (an instant, or zone-less UTC)."""
+
+        def bound(days: int) -> exp.Expr:
+            return self.ctx.days_from_as_of(days, "timestamp", storage)
+
+        upper = exp.LTE(this=ts.copy(), expression=bound(0))
         if window is None:
             return [upper]
         if window.within_last_days is not None:
-            lower = self.ctx.days_from_as_of(-window.within_last_days, "timestamp")
-            return [exp.GTE(this=ts.copy(), expression=lower), upper]
+            return [exp.GTE(this=ts.copy(), expression=bound(-window.within_last_days)), upper]
         assert window.between_days_ago is not None
         near, far = window.between_days_ago
         return [
-            exp.GTE(this=ts.copy(), expression=self.ctx.days_from_as_of(-far, "timestamp")),
-            exp.LT(this=ts.copy(), expression=self.ctx.days_from_as_of(-near, "timestamp")),
+            exp.GTE(this=ts.copy(), expression=bound(-far)),
+            exp.LT(this=ts.copy(), expression=bound(-near)),
         ]
 
 

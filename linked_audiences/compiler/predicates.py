@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import CompileContext, string
+from linked_audiences.compiler.context import CompileContext, Storage, string
 from linked_audiences.conditions import Scalar, Value
 from linked_audiences.datatypes import (
     DataType,
@@ -31,8 +31,10 @@ _ORDERINGS: dict[str, type[exp.Binary]] = {
 }
 
 
-def literal(ctx: CompileContext, dtype: DataType, value: Scalar) -> exp.Expr:
-    """A definition value as a literal of the column's type."""
+def literal(
+    ctx: CompileContext, dtype: DataType, value: Scalar, storage: Storage = "aware"
+) -> exp.Expr:
+    """A definition value as a literal of the column's type (and stored kind)."""
     if dtype == "string":
         assert isinstance(value, str)
         return string(value)
@@ -47,7 +49,7 @@ def literal(ctx: CompileContext, dtype: DataType, value: Scalar) -> exp.Expr:
     if dtype == "time":
         ctx.require_type("time")
         return exp.cast(string(parse_iso_time(value).isoformat()), exp.DataType.build("TIME"))
-    return ctx.timestamp(parse_iso_timestamp(value))
+    return ctx.timestamp(parse_iso_timestamp(value), storage)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Operand:
     dtype: DataType
     value: Value | None
     reference: exp.Expr | None
+    #: How ``x`` is stored, so literals compare without the session zone.
+    storage: Storage = "aware"
 
     def text(self) -> exp.Expr:
         if self.reference is not None:
@@ -79,6 +83,13 @@ class Operand:
     def kind(self) -> DataType:
         return "date" if self.dtype == "date" else "timestamp"
 
+    def instant_storage(self) -> Storage:
+        """ISO text parses to an instant; stored columns keep their own kind."""
+        return "aware" if self.dtype == "string" else self.storage
+
+    def bound(self, days: int) -> exp.Expr:
+        return self.ctx.days_from_as_of(days, self.kind(), self.instant_storage())
+
 
 def comparison(
     ctx: CompileContext,
@@ -87,8 +98,9 @@ def comparison(
     operator: str,
     value: Value | None,
     reference: exp.Expr | None,
+    storage: Storage = "aware",
 ) -> exp.Expr:
-    """``x <operator> value|reference`` for a column of type ``dtype``."""
+    """``x <operator> value|reference`` for a column of type ``dtype``, stored as ``storage``."""
     if dtype == "time":
         ctx.require_type("time")
     if operator == "exists":
@@ -97,8 +109,8 @@ def comparison(
         return exp.Is(this=x, expression=exp.null())
     builder = _BUILDERS.get(operator)
     if builder is not None:
-        return builder(Operand(ctx, x, dtype, value, reference))
-    other = reference if reference is not None else literal(ctx, dtype, _scalar(value))
+        return builder(Operand(ctx, x, dtype, value, reference, storage))
+    other = reference if reference is not None else literal(ctx, dtype, _scalar(value), storage)
     return _ORDERINGS[operator](this=x, expression=other)
 
 
@@ -130,7 +142,7 @@ def _affix(side: type[exp.Left] | type[exp.Right]) -> Callable[[Operand], exp.Ex
 
 def _equals_any_of(o: Operand) -> exp.Expr:
     assert isinstance(o.value, list)
-    return exp.In(this=o.x, expressions=[literal(o.ctx, o.dtype, v) for v in o.value])
+    return exp.In(this=o.x, expressions=[literal(o.ctx, o.dtype, v, o.storage) for v in o.value])
 
 
 def _contains_any_of(o: Operand) -> exp.Expr:
@@ -146,7 +158,10 @@ def _date(op: type[exp.Binary]) -> Callable[[Operand], exp.Expr]:
     def build(o: Operand) -> exp.Expr:
         assert isinstance(o.value, str)
         moment = parse_iso_timestamp(o.value)
-        bound = o.ctx.date(moment.date()) if o.dtype == "date" else o.ctx.timestamp(moment)
+        if o.dtype == "date":
+            bound = o.ctx.date(moment.date())
+        else:
+            bound = o.ctx.timestamp(moment, o.instant_storage())
         return op(this=o.instant(), expression=bound)
 
     return build
@@ -159,8 +174,8 @@ def _within(start: int, end: int) -> Callable[[Operand], exp.Expr]:
         assert isinstance(o.value, int)
         return exp.Between(
             this=o.instant(),
-            low=o.ctx.days_from_as_of(start * o.value, o.kind()),
-            high=o.ctx.days_from_as_of(end * o.value, o.kind()),
+            low=o.bound(start * o.value),
+            high=o.bound(end * o.value),
         )
 
     return build
@@ -171,7 +186,7 @@ def _beyond(op: type[exp.LT] | type[exp.GT], sign: int) -> Callable[[Operand], e
 
     def build(o: Operand) -> exp.Expr:
         assert isinstance(o.value, int)
-        return op(this=o.instant(), expression=o.ctx.days_from_as_of(sign * o.value, o.kind()))
+        return op(this=o.instant(), expression=o.bound(sign * o.value))
 
     return build
 

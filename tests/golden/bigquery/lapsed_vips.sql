@@ -27,7 +27,13 @@ WITH `la_traits_text` AS (
         `x`.`last_seen_at`,
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
       )
-      THEN SAFE_CAST(`x`.`last_seen_at` AS TIMESTAMP)
+      THEN SAFE_CAST(CASE
+        WHEN REGEXP_CONTAINS(`x`.`last_seen_at`, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')
+        THEN CONCAT(`x`.`last_seen_at`, ' 00:00:00+00:00')
+        WHEN REGEXP_CONTAINS(`x`.`last_seen_at`, '(Z|[+-][0-9]{2}:[0-9]{2})$')
+        THEN `x`.`last_seen_at`
+        ELSE CONCAT(`x`.`last_seen_at`, '+00:00')
+      END AS TIMESTAMP)
     END AS `last_seen_at`
   FROM `la_traits_text` AS `x`
 ), `la_universe1` AS (
@@ -76,7 +82,13 @@ WITH `la_traits_text` AS (
         `x`.`last_seen_at`,
         '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
       )
-      THEN SAFE_CAST(`x`.`last_seen_at` AS TIMESTAMP)
+      THEN SAFE_CAST(CASE
+        WHEN REGEXP_CONTAINS(`x`.`last_seen_at`, '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')
+        THEN CONCAT(`x`.`last_seen_at`, ' 00:00:00+00:00')
+        WHEN REGEXP_CONTAINS(`x`.`last_seen_at`, '(Z|[+-][0-9]{2}:[0-9]{2})$')
+        THEN `x`.`last_seen_at`
+        ELSE CONCAT(`x`.`last_seen_at`, '+00:00')
+      END AS TIMESTAMP)
     END AS `last_seen_at`
   FROM `la_traits_text` AS `x`
 ), `la_universe1` AS (

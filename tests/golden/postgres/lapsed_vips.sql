@@ -30,7 +30,13 @@ WITH "la_traits_text" AS (
           CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INT),
           1
         ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
-        THEN CAST("x"."last_seen_at" AS TIMESTAMPTZ)
+        THEN CAST(CASE
+          WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+          THEN "x"."last_seen_at" || ' 00:00:00+00:00'
+          WHEN "x"."last_seen_at" ~ '(Z|[+-][0-9]{2}:[0-9]{2})$'
+          THEN "x"."last_seen_at"
+          ELSE "x"."last_seen_at" || '+00:00'
+        END AS TIMESTAMPTZ)
       END
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
@@ -83,7 +89,13 @@ WITH "la_traits_text" AS (
           CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INT),
           1
         ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
-        THEN CAST("x"."last_seen_at" AS TIMESTAMPTZ)
+        THEN CAST(CASE
+          WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+          THEN "x"."last_seen_at" || ' 00:00:00+00:00'
+          WHEN "x"."last_seen_at" ~ '(Z|[+-][0-9]{2}:[0-9]{2})$'
+          THEN "x"."last_seen_at"
+          ELSE "x"."last_seen_at" || '+00:00'
+        END AS TIMESTAMPTZ)
       END
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
