@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = ROOT / "docs" / "definitions.md"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
-_FENCE = re.compile(r"^```json( invalid)?\n(.*?)^```", re.S | re.M)
+_FENCE = re.compile(r"^ *```json( invalid)?\n(.*?)^ *```", re.S | re.M)
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
