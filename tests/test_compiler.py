@@ -297,3 +297,22 @@ def test_page_name_reads_the_name_column_also_when_declared() -> None:
         sql = la.compile(audience, graph, as_of="2026-11-01T00:00:00Z").profiles_sql
         assert '"ev"."name" = \'Home\'' in sql
         assert prop not in sql
+
+
+def test_same_row_reference_in_a_nested_node_keeps_the_cheap_shape(
+    example_audiences: list[la.Audience],
+) -> None:
+    """Only a trait or a strict ancestor's column forces keying by the whole key path."""
+    from linked_audiences.compiler.membership import needs_path
+
+    by_key = {a.key: a for a in example_audiences}
+    node = by_key["cards_at_limit"].condition.conditions[0]  # type: ignore[union-attr]
+    assert isinstance(node, la.EntityCondition)
+    assert not needs_path(node)
+    card = node.where
+    assert isinstance(card, la.EntityCondition) and isinstance(card.where, la.ColumnCondition)
+    upward = card.where.model_copy(
+        update={"reference": la.ColumnReference(relationship="user-accounts", column="balance")}
+    )
+    nested = node.model_copy(update={"where": card.model_copy(update={"where": upward})})
+    assert needs_path(nested)

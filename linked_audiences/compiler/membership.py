@@ -12,7 +12,7 @@ full primary-key path from the profile instead ("path mode").
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -456,23 +456,37 @@ def nested_link_joins(rel: RelationshipPath, parent_row: str, row: str) -> list[
 
 
 def needs_path(node: EntityCondition) -> bool:
-    """True when the subtree compares with a trait or with a strict ancestor's column."""
+    """True when the subtree compares with a trait or with a strict ancestor's column.
 
-    def upward(entity_slug: str, where: Condition | None) -> bool:
-        if where is None:
-            return False
-        for _, child in walk(where):
-            if isinstance(child, ColumnCondition):
-                ref = child.reference
-                if isinstance(ref, TraitReference):
-                    return True
-                if isinstance(ref, ColumnReference) and ref.relationship != entity_slug:
-                    return True
-        return False
-
+    Each entity node is checked against its *own* column conditions only: a nested node
+    comparing two columns of its own row (``outstanding_balance >= credit_limit``) stays in
+    the cheap shape keyed by the join value.
+    """
     return any(
-        isinstance(n, EntityCondition) and upward(n.relationship, n.where) for _, n in walk(node)
+        isinstance(n, EntityCondition) and _refers_upward(n.relationship, n.where)
+        for _, n in walk(node)
     )
+
+
+def _refers_upward(entity_slug: str, where: Condition | None) -> bool:
+    for column in _own_columns(where):
+        ref = column.reference
+        if isinstance(ref, TraitReference):
+            return True
+        if isinstance(ref, ColumnReference) and ref.relationship != entity_slug:
+            return True
+    return False
+
+
+def _own_columns(where: Condition | None) -> Iterator[ColumnCondition]:
+    """Column conditions of one entity node's ``where``, not those of nested entity nodes."""
+    stack = [where] if where is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, GroupCondition):
+            stack.extend(current.conditions)
+        elif isinstance(current, ColumnCondition):
+            yield current
 
 
 _NODE_BUILDERS: dict[type, Callable[..., exp.Expr]] = {

@@ -13,24 +13,14 @@ WITH "la_universe1" AS (
     AND NOT "i"."canonical_segment_id" IS NULL
 ), "la_q1" AS (
   SELECT
-    "i"."canonical_segment_id" AS "k0",
-    "r2"."id" AS "k1"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  JOIN "prod"."account" AS "r2"
-    ON "r2"."email" = "i"."value"
-  JOIN "prod"."credit_card" AS "r3"
-    ON "r3"."account_id" = "r2"."id"
+    "r3"."account_id" AS "k0"
+  FROM "prod"."credit_card" AS "r3"
   WHERE
-    NOT "i"."canonical_segment_id" IS NULL
-    AND NOT "r2"."id" IS NULL
+    NOT "r3"."account_id" IS NULL
     AND NOT "r3"."id" IS NULL
-    AND "i"."type" = 'email'
-    AND NOT "i"."value" IS NULL
-    AND NOT "r2"."id" IS NULL
     AND "r3"."outstanding_balance" >= "r3"."credit_limit"
   GROUP BY
-    "i"."canonical_segment_id",
-    "r2"."id"
+    "r3"."account_id"
 ), "la_q2" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
@@ -38,7 +28,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
   LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "i"."canonical_segment_id" AND "q1"."k1" = "r2"."id"
+    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
@@ -67,24 +57,14 @@ WITH "la_universe1" AS (
     AND NOT "i"."canonical_segment_id" IS NULL
 ), "la_q1" AS (
   SELECT
-    "i"."canonical_segment_id" AS "k0",
-    "r2"."id" AS "k1"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  JOIN "prod"."account" AS "r2"
-    ON "r2"."email" = "i"."value"
-  JOIN "prod"."credit_card" AS "r3"
-    ON "r3"."account_id" = "r2"."id"
+    "r3"."account_id" AS "k0"
+  FROM "prod"."credit_card" AS "r3"
   WHERE
-    NOT "i"."canonical_segment_id" IS NULL
-    AND NOT "r2"."id" IS NULL
+    NOT "r3"."account_id" IS NULL
     AND NOT "r3"."id" IS NULL
-    AND "i"."type" = 'email'
-    AND NOT "i"."value" IS NULL
-    AND NOT "r2"."id" IS NULL
     AND "r3"."outstanding_balance" >= "r3"."credit_limit"
   GROUP BY
-    "i"."canonical_segment_id",
-    "r2"."id"
+    "r3"."account_id"
 ), "la_q2" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
@@ -92,7 +72,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
   LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "i"."canonical_segment_id" AND "q1"."k1" = "r2"."id"
+    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
@@ -119,7 +99,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i1"."value"
   LEFT JOIN "la_q1" AS "q2"
-    ON "q2"."k0" = "mem"."k0" AND "q2"."k1" = "r2"."id"
+    ON "q2"."k0" = "r2"."id"
   WHERE
     NOT "r2"."id" IS NULL AND NOT "q2"."k0" IS NULL
 ), "la_m2" AS (
@@ -131,7 +111,7 @@ WITH "la_universe1" AS (
   JOIN "prod"."account" AS "p2"
     ON "p2"."id" = "m"."k1"
   LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "m"."k0" AND "q1"."k1" = "m"."k1"
+    ON "q1"."k0" = "p2"."id"
   JOIN "prod"."credit_card" AS "r3"
     ON "r3"."account_id" = "p2"."id"
   WHERE
