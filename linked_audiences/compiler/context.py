@@ -219,7 +219,7 @@ class CompileContext:
         if include_anonymous:
             types.append(ANONYMOUS_IDENTIFIER_TYPE)
         select = (
-            exp.select(exp.alias_(col("i", key), PROFILE_ID, quoted=True))
+            exp.select(exp.alias_(col("i", key), PROFILE_ID, quoted=True, copy=False))
             .distinct()
             .from_(table(self.graph.profile.identifiers_table, "i"))
             .where(
@@ -251,14 +251,14 @@ class CompileContext:
         names = sorted(self.traits_used)
         if profile.traits_layout == "wide":
             select = exp.select(
-                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True),
-                *(exp.alias_(col("t", n), n, quoted=True) for n in names),
+                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True, copy=False),
+                *(exp.alias_(col("t", n), n, quoted=True, copy=False) for n in names),
             ).from_(table(profile.traits_table, "t"))
             return [(self.TRAITS, select)]
         text_cte = "la_traits_text"
         pivot = (
             exp.select(
-                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True),
+                exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True, copy=False),
                 *(
                     exp.alias_(
                         exp.Max(
@@ -273,6 +273,7 @@ class CompileContext:
                         ),
                         n,
                         quoted=True,
+                        copy=False,
                     )
                     for n in names
                 ),
@@ -284,7 +285,9 @@ class CompileContext:
         typed = exp.select(
             col("x", PROFILE_ID),
             *(
-                exp.alias_(self.from_text(col("x", n), profile.traits[n]), n, quoted=True)
+                exp.alias_(
+                    self.from_text(col("x", n), profile.traits[n]), n, quoted=True, copy=False
+                )
                 for n in names
             ),
         ).from_(cte_ref(text_cte, "x"))

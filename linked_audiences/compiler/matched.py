@@ -90,12 +90,12 @@ class MatchedEntities:
             for guard in guards:
                 guard_columns.setdefault(guard, f"g{len(guard_columns)}")
         flags = [
-            exp.alias_(holds[guard].copy(), name, quoted=True)
+            exp.alias_(holds[guard].copy(), name, quoted=True, copy=False)
             for guard, name in guard_columns.items()
         ]
         universe = self.ctx.universe(audience.include_anonymous)
         members = select(
-            [exp.alias_(col("u", PROFILE_ID), "k0", quoted=True), *flags],
+            [exp.alias_(col("u", PROFILE_ID), "k0", quoted=True, copy=False), *flags],
             cte_ref(universe, "u"),
             [join.copy() for join in scope.joins],
             [member_expr.copy()],
@@ -180,8 +180,8 @@ class MatchedEntities:
         parts: list[exp.Query] = [
             select(
                 [
-                    exp.alias_(col("m", "k0"), PROFILE_ID, quoted=True),
-                    exp.alias_(string(level.slug), "relationship", quoted=True),
+                    exp.alias_(col("m", "k0"), PROFILE_ID, quoted=True, copy=False),
+                    exp.alias_(string(level.slug), "relationship", quoted=True, copy=False),
                     exp.alias_(
                         exp.cast(
                             col("m", f"k{level.width - 1}"),
@@ -189,6 +189,7 @@ class MatchedEntities:
                         ),
                         "entity_id",
                         quoted=True,
+                        copy=False,
                     ),
                 ],
                 cte_ref(level.cte, "m"),
@@ -201,9 +202,9 @@ class MatchedEntities:
             )
             return select(
                 [
-                    exp.alias_(col("mem", "k0"), PROFILE_ID, quoted=True),
-                    exp.alias_(null, "relationship", quoted=True),
-                    exp.alias_(null.copy(), "entity_id", quoted=True),
+                    exp.alias_(col("mem", "k0"), PROFILE_ID, quoted=True, copy=False),
+                    exp.alias_(null, "relationship", quoted=True, copy=False),
+                    exp.alias_(null.copy(), "entity_id", quoted=True, copy=False),
                 ],
                 cte_ref(MEMBERS, "mem"),
                 where=[exp.false()],
@@ -231,13 +232,16 @@ def explorer_query(
         parts.append(
             select(
                 [
-                    exp.alias_(col("m", "k0"), PROFILE_ID, quoted=True),
-                    exp.alias_(string(level.slug), "relationship", quoted=True),
+                    exp.alias_(col("m", "k0"), PROFILE_ID, quoted=True, copy=False),
+                    exp.alias_(string(level.slug), "relationship", quoted=True, copy=False),
                     exp.alias_(
-                        exp.cast(col("m", f"k{level.width - 1}"), text), "entity_id", quoted=True
+                        exp.cast(col("m", f"k{level.width - 1}"), text),
+                        "entity_id",
+                        quoted=True,
+                        copy=False,
                     ),
-                    exp.alias_(parent, "parent_relationship", quoted=True),
-                    exp.alias_(parent_id, "parent_id", quoted=True),
+                    exp.alias_(parent, "parent_relationship", quoted=True, copy=False),
+                    exp.alias_(parent_id, "parent_id", quoted=True, copy=False),
                 ],
                 cte_ref(level.cte, "m"),
                 where=[profiles.copy()],

@@ -82,7 +82,7 @@ def not_null(e: exp.Expr) -> exp.Expr:
 
 
 def keys_as(keys: list[exp.Expr]) -> list[exp.Expr]:
-    return [exp.alias_(k.copy(), f"k{i}", quoted=True) for i, k in enumerate(keys)]
+    return [exp.alias_(k.copy(), f"k{i}", quoted=True, copy=False) for i, k in enumerate(keys)]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class Membership:
         holds: Holds = {}
         expr = self.condition(audience.condition, scope, holds)
         query = select(
-            [exp.alias_(col("u", PROFILE_ID), key, quoted=True)],
+            [exp.alias_(col("u", PROFILE_ID), key, quoted=True, copy=False)],
             cte_ref(universe, "u"),
             scope.joins,
             [expr],
