@@ -21,7 +21,8 @@ from linked_audiences.compiler.context import col, table
 from linked_audiences.compiler.membership import select
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
-from linked_audiences.warehouse import Warehouse, in_list
+from linked_audiences.sql import in_list
+from linked_audiences.warehouse import Warehouse
 
 EXPLORER_PER_LEVEL = 10
 

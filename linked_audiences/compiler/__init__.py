@@ -49,7 +49,7 @@ class CompiledAudience:
         """Matched entities of ``profile_ids`` with their parents (None: no entity nodes)."""
         if not self.levels:
             return None
-        from linked_audiences.warehouse import in_list
+        from linked_audiences.sql import in_list
 
         query = explorer_query(
             list(self.levels),

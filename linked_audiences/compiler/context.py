@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
@@ -25,6 +24,20 @@ from linked_audiences.datatypes import (
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.errors import UnsupportedFeature
 from linked_audiences.graph import DataGraph, EventSource
+from linked_audiences.sql import (
+    MAX_MOMENT,
+    MIN_MOMENT,
+    Storage,
+    and_all,
+    col,
+    cte_ref,
+    ident,
+    instant_literal,
+    named,
+    storage_of,
+    string,
+    table,
+)
 from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
 
 PROFILE_ID = "profile_id"
@@ -36,94 +49,12 @@ SQL_TYPES: dict[str, str] = {
     "time": "TIME",
     "timestamp": "TIMESTAMPTZ",
 }
-Storage = Literal["date", "naive", "aware"]
-"""How the warehouse stores a date-like column: DATE, a zone-less TIMESTAMP (by convention
-UTC wall-clock time), or an instant (TIMESTAMPTZ, TIMESTAMP_TZ/LTZ, BigQuery TIMESTAMP).
-A comparison is only independent of the session time zone when its literal has the
-column's own kind: DATE with DATE, zone-less with zone-less, instant with an instant
-whose offset is written out."""
-
-_NAIVE_TYPES = ("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP_NTZ", "TIMESTAMPNTZ", "DATETIME")
-_AWARE_MARKERS = ("WITH TIME ZONE", "TZ", "LTZ")
-
-
-def storage_of(sql_type: str | None) -> Storage:
-    """The storage kind of a warehouse column type (as its catalog spells it).
-
-    Unknown types count as instants, which is what the compiled SQL assumed before it knew.
-    """
-    if not sql_type:
-        return "aware"
-    name = " ".join(sql_type.upper().split())
-    name = name.split("(")[0].strip()
-    if name == "DATE":
-        return "date"
-    if (
-        name in _NAIVE_TYPES
-        or name == "TIMESTAMP"
-        or (name.startswith("TIMESTAMP") and not any(m in name for m in _AWARE_MARKERS))
-    ):
-        return "naive"
-    return "aware"
-
-
-_MIN_MOMENT = datetime(1, 1, 1, tzinfo=timezone.utc)
-_MAX_MOMENT = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
-
-
-def _wall_clock(moment: datetime) -> str:
-    """``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the year always four digits (strftime's ``%Y``
-    writes year 1 as ``1``, which PostgreSQL then reads as 2001)."""
-    m = moment.astimezone(timezone.utc)
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d} "
-        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
-    )
-
-
 _TEXT_PATTERNS = {
     "number": NUMBER_PATTERN,
     "date": ISO_DATE_PATTERN,
     "time": ISO_TIME_PATTERN,
     "timestamp": ISO_TIMESTAMP_PATTERN,
 }
-
-
-def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
-
-
-def col(table: str, name: str) -> exp.Column:
-    """``"table"."name"``; both parts are identifiers, never parsed."""
-    return exp.Column(this=ident(name), table=ident(table))
-
-
-def table(name: str, alias: str) -> exp.Table:
-    """A graph table name (``db.schema.table``) with an alias; each part is quoted."""
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 3 or not all(parts):
-        raise ValueError(f"table name {name!r} is not table, schema.table or db.schema.table")
-    kwargs: dict[str, exp.Identifier] = {"this": ident(parts[-1])}
-    if len(parts) >= 2:
-        kwargs["db"] = ident(parts[-2])
-    if len(parts) == 3:
-        kwargs["catalog"] = ident(parts[0])
-    return exp.Table(**kwargs, alias=exp.TableAlias(this=ident(alias)))
-
-
-def cte_ref(name: str, alias: str) -> exp.Table:
-    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
-
-
-def string(value: str) -> exp.Literal:
-    return exp.Literal.string(value)
-
-
-def and_all(conditions: list[exp.Expr]) -> exp.Expr:
-    """AND of ``conditions`` (TRUE when empty); parenthesised so precedence never surprises."""
-    if not conditions:
-        return exp.true()
-    return exp.and_(*conditions, wrap=True, copy=False)
 
 
 @dataclass
@@ -160,11 +91,7 @@ class CompileContext:
         An instant carries its ``+00:00`` offset; for zone-less and DATE columns the literal
         is the zone-less UTC wall-clock time, so no engine converts through the session zone.
         """
-        if storage == "aware":
-            return exp.cast(
-                string(_wall_clock(moment) + "+00:00"), exp.DataType.build("TIMESTAMPTZ")
-            )
-        return exp.cast(string(_wall_clock(moment)), exp.DataType.build("TIMESTAMPNTZ"))
+        return instant_literal(moment, storage)
 
     def date(self, day: date) -> exp.Expr:
         return exp.cast(string(day.isoformat()), exp.DataType.build("DATE"))
@@ -183,7 +110,7 @@ class CompileContext:
         try:
             moment = self.as_of + timedelta(days=days)
         except OverflowError:
-            moment = _MIN_MOMENT if days < 0 else _MAX_MOMENT
+            moment = MIN_MOMENT if days < 0 else MAX_MOMENT
         return self.timestamp(moment, storage)
 
     def storage(self, table_name: str, column: str) -> Storage:
@@ -355,3 +282,18 @@ def _with_utc_offset(text: exp.Expr) -> exp.Expr:
 
 
 _OFFSET_AT_END = "(Z|[+-][0-9]{2}:[0-9]{2})$"
+
+
+__all__ = [
+    "PROFILE_ID",
+    "CompileContext",
+    "Storage",
+    "and_all",
+    "col",
+    "cte_ref",
+    "ident",
+    "named",
+    "storage_of",
+    "string",
+    "table",
+]

@@ -21,7 +21,6 @@ from linked_audiences.compiler.context import (
     PROFILE_ID,
     CompileContext,
     Storage,
-    and_all,
     col,
     cte_ref,
     string,
@@ -48,37 +47,11 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.datatypes import DataType
 from linked_audiences.graph import RelationshipPath
+from linked_audiences.sql import not_null as not_null  # re-exported for older imports
+from linked_audiences.sql import select as select
 
 Holds = dict[int, exp.Expr]
 """id(node) → the node's holds-expression in one scope (for matched entities)."""
-
-
-def select(
-    columns: list[exp.Expr],
-    from_: exp.Expr,
-    joins: list[exp.Join] | None = None,
-    where: list[exp.Expr] | None = None,
-    group: list[exp.Expr] | None = None,
-    having: exp.Expr | None = None,
-    distinct: bool = False,
-) -> exp.Select:
-    """A SELECT from typed parts (no builder parsing anywhere)."""
-    args: dict[str, object] = {"expressions": columns, "from_": exp.From(this=from_)}
-    if joins:
-        args["joins"] = joins
-    if where:
-        args["where"] = exp.Where(this=and_all(where))
-    if group:
-        args["group"] = exp.Group(expressions=[g.copy() for g in group])
-    if having is not None:
-        args["having"] = exp.Having(this=having)
-    if distinct:
-        args["distinct"] = exp.Distinct()
-    return exp.Select(**args)
-
-
-def not_null(e: exp.Expr) -> exp.Expr:
-    return exp.Not(this=exp.Is(this=e.copy(), expression=exp.null()))
 
 
 def keys_as(keys: list[exp.Expr]) -> list[exp.Expr]:
