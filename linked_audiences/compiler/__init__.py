@@ -1,4 +1,4 @@
-"""Audience → sqlglot expressions → SQL text, for one warehouse dialect (SPEC §5).
+"""Audience → sqlglot expressions → SQL text, for one warehouse dialect.
 
 ``compile`` is pure: it validates the definition, then builds two queries from sqlglot nodes
 — the members (one column ``profile_id``) and their matched entities (``profile_id``,

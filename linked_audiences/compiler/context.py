@@ -138,7 +138,7 @@ class CompileContext:
     # -- sources ---------------------------------------------------------------------------
 
     def universe(self, include_anonymous: bool) -> str:
-        """CTE of profiles with at least one identifier of a required type (SPEC §3)."""
+        """CTE of profiles with at least one identifier of a required type."""
         if include_anonymous in self._universes:
             return self._universes[include_anonymous]
         key = self.graph.profile.key

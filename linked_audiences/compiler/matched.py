@@ -1,4 +1,4 @@
-"""Which entities matched (SPEC §3 "Matched entities"): top-down from the members.
+"""Which entities matched (docs/definitions.md, "Matched entities"): top-down from the members.
 
 A row is matched when its node contributes — the node holds, and so does every node above it
 in the tree, for this parent row — and the row satisfies the node's ``where`` under a matched

@@ -235,7 +235,7 @@ class Membership:
         return self.ctx.add_cte("q", query)
 
     def _event_cte(self, node: EventCondition, test: CountTest) -> str:
-        """Profiles with the matching events, counted in the window (SPEC §3)."""
+        """Profiles with the matching events, counted in the window."""
         source = self.ctx.graph.event(node.event)
         assert source is not None
         profile, joins = self.ctx.event_profile(source, "ev", "g")

@@ -1,4 +1,4 @@
-"""SPEC §3 operators as sqlglot predicates.
+"""The operators of conditions (docs/definitions.md) as sqlglot predicates.
 
 A predicate is NULL or false whenever ``x`` (or the reference) is NULL, except ``not_exists``;
 callers that negate wrap it in ``COALESCE(…, FALSE)`` so that ``without`` is a true complement.
@@ -77,7 +77,7 @@ class Operand:
         return exp.Literal.number(len(self.value))
 
     def instant(self) -> exp.Expr:
-        """Date-like operators read ISO text from string columns (SPEC §3)."""
+        """Date-like operators read ISO text from string columns."""
         return self.ctx.from_text(self.x, "timestamp") if self.dtype == "string" else self.x
 
     def kind(self) -> DataType:
