@@ -30,8 +30,15 @@ class StreamSink:
     def send(self, events: Sequence[dict[str, Any]]) -> None:
         if not events:
             return
-        data = "".join(json_line(event) + "\n" for event in events).encode("utf-8")
-        self.stream.write(data)
+        data = memoryview("".join(json_line(event) + "\n" for event in events).encode("utf-8"))
+        # A raw (unbuffered) stream may write only part of the data and return the count —
+        # on a pipe whose reader left, the rest is silently dropped unless we write it again
+        # (and then get the BrokenPipeError).
+        while data:
+            count = self.stream.write(data)
+            if count is None or count <= 0:
+                raise BlockingIOError("the output stream accepted nothing")
+            data = data[count:]
         self.stream.flush()
         self.written += len(events)
 
