@@ -383,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_.add_argument(
         "--size-alert",
-        type=float,
+        type=_percent,
         metavar="PCT",
         help="mark runs whose membership moved more than PCT percent",
     )
@@ -495,6 +495,16 @@ def _folder(text: str) -> str:
     return text
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text!r}")
+    return value
+
+
 def _sample_size(text: str) -> int:
     value = _positive_int(text)
     if value > MAX_SAMPLE:
@@ -537,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         WarehouseURLError,
     ) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
+    except UnicodeDecodeError as exc:  # a binary file given as a definition
+        print(f"error: a definition file is not UTF-8 text ({exc.reason})", file=sys.stderr)
     except WarehouseError as exc:
         if not exc.catalog:
             print(f"error: {_one_line(exc)}", file=sys.stderr)

@@ -336,6 +336,16 @@ def test_sample_is_bounded(sample: str) -> None:
     _cli("preview", GRAPH, AUDIENCE, "--warehouse", "duckdb://", "--sample", sample)
 
 
+@pytest.mark.parametrize("pct", ["nan", "-1", "inf", "lots"])
+def test_size_alert_is_a_percentage(pct: str) -> None:
+    _cli("run", GRAPH, AUDIENCE, "--warehouse", "duckdb://", "--size-alert", pct)
+
+
+def test_a_binary_definition_file(tmp_path: Path) -> None:
+    (tmp_path / "g.yaml").write_bytes(bytes(range(128, 256)))
+    assert "not UTF-8" in _cli("validate", str(tmp_path / "g.yaml"), AUDIENCE).stderr
+
+
 def test_audiences_naming_a_file() -> None:
     result = _cli("preview", GRAPH, AUDIENCE, "--warehouse", "duckdb://", "--audiences", GRAPH)
     assert "expected a folder" in result.stderr
