@@ -6,7 +6,7 @@ live in these small classes as data, never as ``if dialect == ...`` in the compi
 
 from __future__ import annotations
 
-from .base import ClientUnavailable, WarehouseDialect
+from .base import ClientUnavailable, WarehouseDialect, redact_url, scrub, url_secrets
 from .bigquery import BigQuery
 from .databricks import Databricks
 from .duckdb import DuckDB
@@ -20,14 +20,27 @@ DIALECTS: dict[str, type[WarehouseDialect]] = {
 ALIASES: dict[str, str] = {"postgresql": "postgres", "spark": "databricks"}
 
 
+URL_FORMS = (
+    "duckdb:///relative/path.duckdb, duckdb:////absolute/path.duckdb, duckdb:// (in memory), "
+    "postgresql://user@host:port/db, snowflake://…, bigquery://…, redshift://…, databricks://…"
+)
+
+
 def dialect_for_url(url: str) -> WarehouseDialect:
-    """The dialect whose URL scheme starts ``url`` (``postgresql://…`` → Postgres)."""
-    scheme = url.partition("://")[0].lower()
+    """The dialect whose URL scheme starts ``url`` (``postgresql://…`` → Postgres).
+
+    Anything else is a ValueError naming the URL forms (the URL itself redacted)."""
+    scheme, sep, _ = url.partition("://")
     for cls in DIALECTS.values():
-        if scheme in cls.URL_SCHEMES:
+        if sep and scheme.lower() in cls.URL_SCHEMES:
             return cls()
-    schemes = ", ".join(f"{s}://" for c in DIALECTS.values() for s in c.URL_SCHEMES)
-    raise ValueError(f"unknown warehouse URL {url!r}; expected one of {schemes}")
+    if not url.strip():
+        problem = "empty warehouse URL"
+    elif not sep and ":" not in url.split("/", 1)[0]:
+        problem = f"{redact_url(url)!r} is not a warehouse URL (a file path needs duckdb:///)"
+    else:
+        problem = f"unknown warehouse URL {redact_url(url)!r}"
+    raise ValueError(f"{problem}; expected {URL_FORMS}")
 
 
 def get_dialect(name: str) -> WarehouseDialect:
@@ -47,4 +60,7 @@ __all__ = [
     "WarehouseDialect",
     "dialect_for_url",
     "get_dialect",
+    "redact_url",
+    "scrub",
+    "url_secrets",
 ]

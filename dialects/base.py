@@ -7,7 +7,10 @@ This package never imports ``linked_audiences``.
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
@@ -86,8 +89,12 @@ class WarehouseDialect:
     #: URL schemes this warehouse answers to in ``la.connect``.
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ()
 
-    def connect(self, url: str) -> Any:
-        """A DB-API connection for ``url``, with the session in UTC (SPEC §1)."""
+    def connect(self, url: str, *, read_only: bool = False, create: bool = True) -> Any:
+        """A DB-API connection for ``url``, with the session in UTC.
+
+        ``read_only``: the session may not write (previews never change a warehouse).
+        ``create``: an embedded database file may be created when missing.
+        """
         raise ClientUnavailable(
             f"running SQL on {self.name} is not available yet; compile it with "
             f"la.compile(..., dialect={self.name!r}) and run it with your own client"
@@ -105,8 +112,81 @@ def split_url(url: str, scheme: str) -> str:
     """The part of ``scheme://rest`` after ``://`` (SQLAlchemy-style URLs)."""
     prefix = f"{scheme}://"
     if not url.startswith(prefix):
-        raise ValueError(f"expected a {prefix} URL, got {url!r}")
+        raise ValueError(f"expected a {prefix} URL, got {redact_url(url)!r}")
     return url[len(prefix) :]
+
+
+# --- secrets in URLs ----------------------------------------------------------------------------
+#
+# A warehouse URL may carry a password (``user:PASSWORD@host``), a token (Databricks'
+# ``token:TOKEN@host``) or secret query parameters. Every message, repr and log line that shows
+# a URL shows ``redact_url(url)``; client errors pass through ``scrub`` because some clients
+# echo their connection string.
+
+REDACTED = "***"
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|credential|private_key|key_file_pwd", re.I)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password and secret query values replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:  # not scheme://…; a `user:pw@host` shape may still hide a secret
+        head, at, tail = url.rpartition("@")
+        if at and ":" in head:
+            return f"{head.split(':', 1)[0]}:{REDACTED}@{tail}"
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, path = rest[:end], rest[end:]
+    userinfo, at, host = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{host}"
+    path, q, query = path.partition("?")
+    if q:
+        pairs = []
+        for pair in query.split("&"):
+            name, eq, _ = pair.partition("=")
+            pairs.append(f"{name}={REDACTED}" if eq and _SECRET_PARAM.search(name) else pair)
+        path = f"{path}?{'&'.join(pairs)}"
+    return f"{scheme}://{netloc}{path}"
+
+
+def url_secrets(url: str, dialect: str = "") -> list[str]:
+    """The secret texts in ``url`` (raw and percent-decoded), and the password environment
+    variable of ``dialect`` (``LA_<DIALECT>_PASSWORD``) when set; longest first."""
+    found: set[str] = set()
+    _, sep, rest = url.partition("://")
+    if sep:
+        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        userinfo, at, _host = rest[:end].rpartition("@")
+        if at and ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+        query = rest[end:].partition("?")[2].partition("#")[0]
+        for pair in query.split("&") if query else ():
+            name, eq, value = pair.partition("=")
+            if eq and value and _SECRET_PARAM.search(name):
+                found.add(value)
+    else:
+        head, at, _ = url.rpartition("@")
+        if at and ":" in head:
+            found.add(head.split(":", 1)[1])
+    if dialect:
+        env = os.environ.get(f"LA_{dialect.upper()}_PASSWORD")
+        if env:
+            found.add(env)
+    found |= {unquote(s) for s in found}
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def scrub(text: str, url: str, dialect: str = "") -> str:
+    """``text`` (an error message) with ``url`` redacted and every secret of it removed."""
+    if url:
+        text = text.replace(url, redact_url(url))
+    for secret in url_secrets(url, dialect):
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+        else:  # a very short secret: only where it stands alone, not inside every word
+            text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", REDACTED, text)
+    return text
 
 
 def _ordered(value: exp.Expr, order_by: exp.Expr) -> exp.Expr:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from sqlglot import exp
 
-from .base import ClientUnavailable, WarehouseDialect
+from .base import ClientUnavailable, WarehouseDialect, redact_url
 
 
 class Postgres(WarehouseDialect):
@@ -68,15 +69,24 @@ class Postgres(WarehouseDialect):
             args += [exp.Literal.string(key), value]
         return exp.Anonymous(this="JSON_BUILD_OBJECT", expressions=args)
 
-    def connect(self, url: str) -> Any:
+    def connect(self, url: str, *, read_only: bool = False, create: bool = True) -> Any:
+        """psycopg, autocommit, session in UTC; ``read_only`` sets
+        ``default_transaction_read_only`` so not even a mistaken statement can write. The
+        password comes from the URL, ``$LA_POSTGRES_PASSWORD`` or libpq's own variables."""
         try:
             import psycopg  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise ClientUnavailable(
                 'PostgreSQL needs its client: pip install "linked-audiences[postgres]"'
             ) from exc
+        extra: dict[str, Any] = {}
+        password = os.environ.get("LA_POSTGRES_PASSWORD")
+        if password and redact_url(url) == url:  # a password in the URL wins
+            extra["password"] = password
         connection = psycopg.connect(
-            url.replace("postgres://", "postgresql://", 1), autocommit=True
+            url.replace("postgres://", "postgresql://", 1), autocommit=True, **extra
         )
         connection.execute("SET TIME ZONE 'UTC'")
+        if read_only:
+            connection.execute("SET default_transaction_read_only = on")
         return connection

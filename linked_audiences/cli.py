@@ -6,6 +6,7 @@ A user's mistake prints one line per problem to stderr and exits 2, never a trac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -22,12 +23,19 @@ from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder
 from linked_audiences.preview import ExplorerGroup, Preview
 from linked_audiences.runs.engine import DeliveryFailed, RunConflict, RunInProgress
-from linked_audiences.warehouse import WarehouseUnavailable
+from linked_audiences.warehouse import (
+    WarehouseError,
+    WarehouseUnavailable,
+    WarehouseURLError,
+    is_interrupt,
+)
 
 RUN_ERRORS = (DeliveryFailed, RunConflict, RunInProgress)
 
 EXIT_OK, EXIT_USAGE = 0, 2
 EXIT_RUN_FAILED = 1  # the input was fine; the run or its delivery failed (and is recoverable)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+MAX_SAMPLE = 10_000  # a preview prints each sampled profile; more is an export's job
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,7 +100,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from linked_audiences.warehouse import connect
 
     graph, audience, audiences = _load(args)
-    with connect(args.warehouse) as warehouse:
+    with connect(args.warehouse, read_only=True) as warehouse:
         result = preview(
             audience, graph, warehouse, as_of=args.as_of, audiences=audiences, sample=args.sample
         )
@@ -131,27 +139,55 @@ def _tree(groups: tuple[ExplorerGroup, ...], indent: str) -> list[str]:
     return lines
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from linked_audiences.catalog import raise_on_mismatch
+    from linked_audiences.warehouse import connect
+
+    graph = DataGraph.load(args.graph)
+    with connect(args.warehouse, read_only=True) as warehouse:
+        raise_on_mismatch(graph, warehouse, source=args.graph)
+    print("ok")
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from linked_audiences.catalog import raise_on_mismatch
     from linked_audiences.runs import run
+    from linked_audiences.runs.stream_sink import StreamSink, pending_events
     from linked_audiences.warehouse import connect
 
     graph, audience, audiences = _load(args)
-    sink = _jsonl_sink(args.events_out)
-    with connect(args.warehouse) as warehouse:
-        result = run(
-            audience,
-            graph,
-            warehouse,
-            as_of=args.as_of,
-            audiences=audiences,
-            send_backfill=not args.no_backfill,
-            sink=sink,
-            state_schema=args.state_schema,
-            size_alert_percent=args.size_alert,
-        )
-        if sink is None:  # no sink: the events are the command's output
-            for event in result.events:
-                sys.stdout.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+    # Without --events-out the events go to stdout through a sink, so an event counts as
+    # delivered only once it was written and flushed (a closed pipe leaves the rest pending).
+    sink = _jsonl_sink(args.events_out) or StreamSink(sys.stdout.buffer)
+    with connect(args.warehouse, create=False) as warehouse:
+        raise_on_mismatch(graph, warehouse, source=args.graph)
+        try:
+            result = run(
+                audience,
+                graph,
+                warehouse,
+                as_of=args.as_of,
+                audiences=audiences,
+                send_backfill=not args.no_backfill,
+                sink=sink,
+                state_schema=args.state_schema,
+                size_alert_percent=args.size_alert,
+            )
+        except DeliveryFailed as exc:
+            if not isinstance(sink, StreamSink) or not _broken_pipe(exc):
+                raise
+            _silence_stdout()
+            pending = pending_events(warehouse, audience.key, state_schema=args.state_schema)
+            print(
+                f"error: stdout closed after {sink.written:,} events; {pending:,} events stay "
+                f"pending: send them with `linked-audiences deliver {audience.key} "
+                "--warehouse URL --events-out FILE.jsonl`",
+                file=sys.stderr,
+            )
+            return EXIT_RUN_FAILED
+        finally:
+            sink.close()
     stats = result.stats
     alert = "  SIZE ALERT" if stats.size_alert else ""
     print(
@@ -161,7 +197,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{stats.delivered:,} delivered{alert}",
         file=sys.stderr,
     )
+    if stats.skipped_events:
+        print(
+            f"error: {stats.skipped_events:,} events were not sent: each is over 32 KB "
+            "(see `linked-audiences runs`)",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_FAILED
     return EXIT_OK
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    """Whether a BrokenPipeError is ``exc`` or among its causes."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BrokenPipeError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout left: send what Python still flushes at exit to /dev/null, so
+    that flush does not print a second error."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _jsonl_sink(path: str | None) -> Any:
@@ -184,7 +244,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     from linked_audiences.runs import run_log
     from linked_audiences.warehouse import connect
 
-    with connect(args.warehouse) as warehouse:
+    with connect(args.warehouse, create=False) as warehouse:
         entries = run_log(warehouse, _audience_key(args.audience), state_schema=args.state_schema)
     if args.json:
         print(json.dumps(entries, indent=2, default=str))
@@ -215,7 +275,7 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
     from linked_audiences.runs import deliver
     from linked_audiences.warehouse import connect
 
-    with connect(args.warehouse) as warehouse:
+    with connect(args.warehouse, create=False) as warehouse:
         sent = deliver(
             warehouse,
             _audience_key(args.audience),
@@ -233,6 +293,8 @@ def _cmd_run_due(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         print(f"{outcome.status:<8} {outcome.key}: {outcome.detail}")
     failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"error: {len(failed)} of {len(outcomes)} audiences failed", file=sys.stderr)
     return EXIT_RUN_FAILED if failed else EXIT_OK
 
 
@@ -245,22 +307,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from linked_audiences import __version__
+
     parser = _Parser(
         prog="linked-audiences",
         description="Compile and run Segment-style Linked Audiences in your own warehouse.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND", help="one of:"
+    )
 
     schema = commands.add_parser("schema", help="print the JSON Schema of graphs and audiences")
     schema.set_defaults(handler=_cmd_schema)
 
     validate = commands.add_parser("validate", help="check audiences against a data graph")
-    validate.add_argument("graph", metavar="GRAPH")
-    validate.add_argument("audiences", metavar="AUDIENCE", nargs="+")
+    validate.add_argument("graph", metavar="GRAPH", help="data graph (.json, .yaml)")
+    validate.add_argument(
+        "audiences", metavar="AUDIENCE", nargs="+", help="audience definitions to check"
+    )
     validate.add_argument(
         "--audiences",
         dest="audiences_dir",
         metavar="DIR",
+        type=_folder,
         help="folder of audiences that `audience` nodes may name (default: each AUDIENCE's folder)",
     )
     validate.set_defaults(handler=_cmd_validate)
@@ -280,19 +352,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview_ = commands.add_parser("preview", help="count and sample an audience")
     _definition_args(preview_)
+    _warehouse_arg(preview_, "opened read-only")
     preview_.add_argument(
-        "--warehouse",
-        required=True,
-        metavar="URL",
-        help="e.g. duckdb:///demo.duckdb or postgresql://…",
+        "--sample",
+        type=_sample_size,
+        default=10,
+        metavar="N",
+        help=f"show N members, 1 to {MAX_SAMPLE:,} (default: %(default)s)",
     )
-    preview_.add_argument("--sample", type=_positive_int, default=10, metavar="N")
     preview_.add_argument("--json", action="store_true", help="print JSON")
     preview_.set_defaults(handler=_cmd_preview)
 
+    check = commands.add_parser(
+        "check", help="check that a data graph's tables, columns and types match the warehouse"
+    )
+    check.add_argument("graph", metavar="GRAPH", help="data graph (.json, .yaml)")
+    _warehouse_arg(check, "opened read-only")
+    check.set_defaults(handler=_cmd_check)
+
     run_ = commands.add_parser("run", help="run an audience: snapshot, diff, emit events")
     _definition_args(run_)
-    run_.add_argument("--warehouse", required=True, metavar="URL")
+    _warehouse_arg(run_, "the DuckDB file must exist")
     run_.add_argument(
         "--events-out",
         metavar="FILE.jsonl",
@@ -303,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_.add_argument(
         "--size-alert",
-        type=float,
+        type=_percent,
         metavar="PCT",
         help="mark runs whose membership moved more than PCT percent",
     )
@@ -312,21 +392,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="show an audience's run log")
     runs.add_argument("audience", metavar="AUDIENCE", help="definition file or audience key")
-    runs.add_argument("--warehouse", required=True, metavar="URL")
-    runs.add_argument("--json", action="store_true")
+    _warehouse_arg(runs, "the DuckDB file must exist")
+    runs.add_argument("--json", action="store_true", help="print JSON")
     _state_arg(runs)
     runs.set_defaults(handler=_cmd_runs)
 
     deliver_ = commands.add_parser("deliver", help="send events left pending by earlier runs")
     deliver_.add_argument("audience", metavar="AUDIENCE", help="definition file or audience key")
-    deliver_.add_argument("--warehouse", required=True, metavar="URL")
-    deliver_.add_argument("--events-out", required=True, metavar="FILE.jsonl")
+    _warehouse_arg(deliver_, "the DuckDB file must exist")
+    deliver_.add_argument(
+        "--events-out", required=True, metavar="FILE.jsonl", help="append the events here"
+    )
     _state_arg(deliver_)
     deliver_.set_defaults(handler=_cmd_deliver)
 
     due = commands.add_parser("run-due", help="run every due audience of a project folder")
     due.add_argument("project", metavar="PROJECT", help="folder with linked-audiences.yaml")
-    due.add_argument("--warehouse", metavar="URL", help="overrides the project's warehouse")
+    due.add_argument(
+        "--warehouse",
+        metavar="URL",
+        help="overrides the project's warehouse (a relative DuckDB path is relative to the "
+        "working folder; in the project file, to the project folder)",
+    )
     due.add_argument("--now", type=_as_of, metavar="TS", help="pretend it is TS (testing)")
     due.set_defaults(handler=_cmd_run_due)
 
@@ -339,13 +426,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="DuckDB file to build (default: %(default)s)",
     )
-    demo.add_argument("--profiles", type=_positive_int, default=10_000, metavar="N")
-    demo.add_argument("--seed", type=int, default=42)
     demo.add_argument(
-        "--rebuild", action="store_true", help="rebuild the warehouse even when the file exists"
+        "--profiles",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="number of profiles (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=42, help="random seed of the data (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild a demo warehouse even when it exists (never a file the demo did not build)",
     )
     demo.set_defaults(handler=_cmd_demo)
     return parser
+
+
+def _warehouse_arg(parser: argparse.ArgumentParser, note: str) -> None:
+    parser.add_argument(
+        "--warehouse",
+        required=True,
+        metavar="URL",
+        help=f"duckdb:///relative.duckdb, duckdb:////absolute.duckdb or postgresql://… ({note})",
+    )
 
 
 def _state_arg(parser: argparse.ArgumentParser) -> None:
@@ -371,6 +477,7 @@ def _definition_args(parser: argparse.ArgumentParser) -> None:
         "--audiences",
         dest="audiences_dir",
         metavar="DIR",
+        type=_folder,
         help="folder of audiences that `audience` nodes may name (default: the folder of AUDIENCE)",
     )
 
@@ -380,6 +487,29 @@ def _as_of(text: str) -> datetime:
         return parse_iso_timestamp(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
+
+
+def _folder(text: str) -> str:
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder of audiences, got the file {text!r}")
+    return text
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text!r}")
+    return value
+
+
+def _sample_size(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_SAMPLE:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SAMPLE:,}, got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -393,10 +523,15 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; map a user's mistakes to one-line messages and exit status 2."""
-    args = build_parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    """Run one command; map a user's mistakes to one-line messages and exit status 2, a
+    failed (recoverable) run to one line and exit status 1, Ctrl-C to exit status 130."""
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a newcomer's first try: show usage
+        print(parser.format_usage().strip(), file=sys.stderr)
+        return EXIT_USAGE
     try:
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except DefinitionError as exc:
         for problem in exc.problems:
@@ -405,20 +540,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnsupportedFeature,
         FileNotFoundError,
         IsADirectoryError,
+        NotADirectoryError,
+        FileExistsError,
         PermissionError,
         WarehouseUnavailable,
+        WarehouseURLError,
     ) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
+    except UnicodeDecodeError as exc:  # a binary file given as a definition
+        print(f"error: a definition file is not UTF-8 text ({exc.reason})", file=sys.stderr)
+    except WarehouseError as exc:
+        if not exc.catalog:
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_RUN_FAILED
+        hint = "the data graph does not match the warehouse: see `linked-audiences check`"
+        print(f"error: {_one_line(exc)} ({hint})", file=sys.stderr)
     except RUN_ERRORS as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `linked-audiences compile … | head`: the reader left; not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        _silence_stdout()
+        return EXIT_RUN_FAILED
+    except Exception as exc:
+        code = client_error_exit(exc)
+        if code is None:
+            raise
+        print(
+            "interrupted" if code == EXIT_INTERRUPTED else f"error: {_one_line(exc)}",
+            file=sys.stderr,
+        )
+        return code
     return EXIT_USAGE
+
+
+def client_error_exit(exc: BaseException) -> int | None:
+    """The exit status for a warehouse client's exception that escaped the ``Warehouse``
+    wrapper (the demo's build talks to DuckDB directly): 130 for an interrupted query, 1 for
+    an I/O failure such as a full disk; None for anything else (a bug: let it show)."""
+    if is_interrupt(exc):
+        return EXIT_INTERRUPTED
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & {"IOException", "OutOfMemoryException"} or isinstance(exc, OSError):
+        return EXIT_RUN_FAILED
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

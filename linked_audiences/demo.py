@@ -2,6 +2,9 @@
 
 The demo is what a new user runs first, so it needs no server: an embedded DuckDB file in the
 working folder, rebuilt only when missing, asked for, or built for another size or seed.
+
+The demo marks each database it builds (a table recording its size and seed) and never
+replaces a file without that mark: ``--warehouse my.duckdb`` must not destroy a user's data.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from linked_audiences.loading import load_audience_folder
 _META_TABLE = "linked_audiences_demo_meta"
 
 
+class NotADemoWarehouse(FileExistsError):
+    """The file exists but the demo did not build it, so the demo will not replace it."""
+
+
 def example_files() -> Path:
     """Folder of the shipped demo graph and audiences (works installed and editable)."""
     return Path(str(resources.files("linked_audiences.examples"))).resolve()
@@ -51,7 +58,13 @@ def ensure_demo_warehouse(
 
     from linked_audiences.examples.generator import build_demo_warehouse
 
-    if not rebuild and _built_with(path) == (profiles, seed):
+    built = _built_with(path)
+    if built is None and (path.exists() or path.is_symlink()):
+        raise NotADemoWarehouse(
+            f"{path} exists and was not built by `linked-audiences demo`; the demo never "
+            "replaces it: choose another --warehouse path"
+        )
+    if not rebuild and built == (profiles, seed):
         print(f"Using the demo warehouse at {path} ({profiles:,} profiles, seed {seed}).", file=log)
         return False
     print(f"Building the demo warehouse at {path} ({profiles:,} profiles, seed {seed}) …", file=log)
@@ -70,14 +83,22 @@ def ensure_demo_warehouse(
 
 
 def _built_with(path: Path) -> tuple[int, int] | None:
+    """(profiles, seed) of a demo warehouse; None when ``path`` is missing or holds anything
+    else (another DuckDB database, another kind of file, a folder)."""
     import duckdb
 
-    if not path.exists():
+    from linked_audiences.warehouse import WarehouseUnavailable
+
+    if not path.is_file():
         return None
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             row = con.execute(f"SELECT profiles, seed FROM {_META_TABLE}").fetchone()
-    except duckdb.Error:
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():  # another process has it open: it may well be ours
+            raise WarehouseUnavailable(
+                f"cannot open {path}: {' '.join(str(exc).split())}"
+            ) from None
         return None
     return (int(row[0]), int(row[1])) if row else None
 
@@ -102,7 +123,8 @@ def run_demo(
     width = max(len(a.key) for a in audiences)
     print(f"  {'audience':<{width}}  {'members':>9}  {'seconds':>7}  uses", file=out)
     dialect = get_dialect("duckdb")
-    with Warehouse(dialect, dialect.connect(f"duckdb:///{path}")) as warehouse:
+    url = f"duckdb:///{path}"
+    with Warehouse(dialect, dialect.connect(url, read_only=True), url) as warehouse:
         for audience in audiences:
             result = preview(
                 audience, graph, warehouse, as_of=DEMO_AS_OF, audiences=audiences, sample=1

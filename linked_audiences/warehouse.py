@@ -6,12 +6,20 @@ the warehouse's official client (imported lazily by ``dialects``) and fetches ro
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlglot import exp
 
-from linked_audiences.dialects import ClientUnavailable, WarehouseDialect, dialect_for_url
+from linked_audiences.dialects import (
+    ClientUnavailable,
+    WarehouseDialect,
+    dialect_for_url,
+    redact_url,
+    scrub,
+)
 from linked_audiences.errors import UnsupportedFeature
 
 Row = tuple[Any, ...]
@@ -19,6 +27,49 @@ Row = tuple[Any, ...]
 
 class WarehouseUnavailable(ConnectionError):
     """The warehouse could not be reached or refused the connection."""
+
+
+class WarehouseURLError(ValueError):
+    """The warehouse URL has a shape no adapter takes (the message shows it redacted)."""
+
+
+class WarehouseError(RuntimeError):
+    """A query failed in the warehouse. The message is the client's, on one line, with the
+    URL's secrets removed; the client's exception is the ``__cause__``.
+
+    ``catalog`` is True when the warehouse does not have what the SQL names, or has it with
+    another type (missing table or column, a type mismatch): the data graph does not match the
+    warehouse, which the user fixes, rather than a failure that a retry may cure.
+    """
+
+    def __init__(self, message: str, *, catalog: bool = False) -> None:
+        super().__init__(message)
+        self.catalog = catalog
+
+
+#: DuckDB's exception classes for "the SQL names something the catalog lacks, or mistypes it".
+_CATALOG_ERRORS = frozenset({"CatalogException", "BinderException"})
+#: PostgreSQL SQLSTATEs of the same kind: undefined table/column/function, datatype mismatch,
+#: cannot coerce, undefined schema.
+_CATALOG_SQLSTATES = frozenset({"42P01", "42703", "42883", "42804", "42846", "3F000"})
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether a client error means "the user pressed Ctrl-C" (DuckDB turns SIGINT during a
+    query into InterruptException, or a RuntimeError saying "Query interrupted")."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "InterruptException" in names:
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
+def is_catalog_error(exc: BaseException) -> bool:
+    """Whether a client error means the SQL does not match the warehouse's catalog."""
+    if _CATALOG_ERRORS & {cls.__name__ for cls in type(exc).__mro__}:
+        return True
+    return getattr(exc, "sqlstate", None) in _CATALOG_SQLSTATES
 
 
 class Warehouse:
@@ -33,29 +84,54 @@ class Warehouse:
         return query if isinstance(query, str) else self.dialect.render(query)
 
     def execute(self, query: exp.Expr | str) -> None:
+        text = self.sql(query)
         cursor = self.connection.cursor()
         try:
-            cursor.execute(self.sql(query))
+            cursor.execute(text)
+        except Exception as exc:
+            raise self.error(exc) from exc
         finally:
-            cursor.close()
+            _close(cursor)
 
     def fetchall(self, query: exp.Expr | str) -> list[Row]:
+        text = self.sql(query)
         cursor = self.connection.cursor()
         try:
-            cursor.execute(self.sql(query))
+            cursor.execute(text)
             return [tuple(row) for row in cursor.fetchall()]
+        except Exception as exc:
+            raise self.error(exc) from exc
         finally:
-            cursor.close()
+            _close(cursor)
 
     def fetch_batches(self, query: exp.Expr | str, size: int = 10_000) -> Iterator[list[Row]]:
         """Rows in batches, so memory does not grow with the result."""
+        text = self.sql(query)
         cursor = self.connection.cursor()
         try:
-            cursor.execute(self.sql(query))
-            while batch := cursor.fetchmany(size):
+            try:
+                cursor.execute(text)
+                batch = cursor.fetchmany(size)
+            except Exception as exc:
+                raise self.error(exc) from exc
+            while batch:
                 yield [tuple(row) for row in batch]
+                try:
+                    batch = cursor.fetchmany(size)
+                except Exception as exc:
+                    raise self.error(exc) from exc
         finally:
-            cursor.close()
+            _close(cursor)
+
+    def error(self, exc: Exception) -> BaseException:
+        """The client's exception as a :class:`WarehouseError` (one line, secrets removed), or
+        KeyboardInterrupt when the query was interrupted by Ctrl-C."""
+        if is_interrupt(exc):
+            return KeyboardInterrupt()
+        message = scrub(" ".join(str(exc).split()), self.url, self.dialect.name)
+        return WarehouseError(
+            f"{self.dialect.name}: {message or type(exc).__name__}", catalog=is_catalog_error(exc)
+        )
 
     def scalar(self, query: exp.Expr | str) -> Any:
         rows = self.fetchall(query)
@@ -71,24 +147,53 @@ class Warehouse:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Warehouse {self.dialect.name} {self.url!r}>"
+        return f"<Warehouse {self.dialect.name} {redact_url(self.url)!r}>"
 
 
-def connect(url: str) -> Warehouse:
-    """A warehouse from a URL: ``duckdb://`` (memory), ``duckdb:///file.duckdb``,
-    ``postgresql://…``; ``snowflake://``, ``bigquery://``, ``redshift://``, ``databricks://``
-    name their dialects (their adapters are not available yet)."""
-    dialect = dialect_for_url(url)
+def _close(cursor: Any) -> None:
+    """Close a cursor; a connection that broke mid-query must not hide the query's error."""
+    with contextlib.suppress(Exception):
+        cursor.close()
+
+
+def connect(url: str, *, read_only: bool = False, create: bool = True) -> Warehouse:
+    """A warehouse from a URL: ``duckdb://`` (memory), ``duckdb:///file.duckdb`` (relative to
+    the working folder), ``duckdb:////abs/file.duckdb``, ``postgresql://…``; ``snowflake://``,
+    ``bigquery://``, ``redshift://``, ``databricks://`` name their dialects.
+
+    By default a missing DuckDB file is created (a new, empty database). ``read_only=True``
+    opens the warehouse so nothing can be written (DuckDB opens the file read-only, so a
+    read-only file can be read; PostgreSQL sessions get ``default_transaction_read_only``) and
+    never creates a file; ``create=False`` refuses a missing file but still allows writes.
+    Errors name the URL without its password or secret parameters.
+    """
     try:
-        connection = dialect.connect(url)
+        dialect = dialect_for_url(url)
+    except ValueError as exc:
+        raise WarehouseURLError(str(exc)) from None
+    options = {"read_only": read_only, "create": create}
+    accepted = inspect.signature(dialect.connect).parameters
+    try:
+        connection = dialect.connect(url, **{k: v for k, v in options.items() if k in accepted})
     except ClientUnavailable as exc:
         raise UnsupportedFeature(dialect.name, "running SQL here", str(exc)) from None
-    except (FileNotFoundError, ValueError):
-        raise
+    except ValueError as exc:
+        raise WarehouseURLError(scrub(str(exc), url, dialect.name)) from None
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        raise _unavailable(dialect, url, exc) from None
     except Exception as exc:  # each client has its own error classes; all mean "unreachable"
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise WarehouseUnavailable(f"cannot connect to {dialect.name}: {reason}") from exc
+        if is_interrupt(exc):
+            raise KeyboardInterrupt from None
+        raise _unavailable(dialect, url, exc) from None
     return Warehouse(dialect, connection, url)
+
+
+def _unavailable(dialect: WarehouseDialect, url: str, exc: Exception) -> WarehouseUnavailable:
+    """``from None``: the client's exception may quote the connection string and password."""
+    reason = scrub(" ".join(str(exc).split()), url, dialect.name) or type(exc).__name__
+    return WarehouseUnavailable(f"cannot connect to {dialect.name}: {reason}")
 
 
 def in_list(column: exp.Expr, values: Sequence[Any]) -> exp.Expr:

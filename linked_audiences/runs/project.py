@@ -8,7 +8,7 @@ A project folder holds ``linked-audiences.yaml``::
 
     graph: graph.yaml                 # the data graph, relative to the folder
     audiences: audiences              # folder of audience definitions
-    warehouse: duckdb:///demo.duckdb  # or --warehouse / $LA_WAREHOUSE_URL
+    warehouse: duckdb:///demo.duckdb  # relative to this folder; or --warehouse / $LA_WAREHOUSE_URL
     events_out: events.jsonl          # optional sink: FILE.jsonl, jsonl:PATH, segment:KEY
     state_schema: linked_audiences
     size_alert_percent: 20
@@ -28,7 +28,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from linked_audiences.catalog import raise_on_mismatch
 from linked_audiences.conditions import Audience
+from linked_audiences.dialects import scrub
+from linked_audiences.dialects.duckdb import duckdb_path
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder, load_model
@@ -94,7 +97,7 @@ def run_due(
                 for k in unknown
             ]
         )
-    url = warehouse_url or project.warehouse or os.environ.get(WAREHOUSE_ENV)
+    url = warehouse_url or project_warehouse(project, folder) or os.environ.get(WAREHOUSE_ENV)
     if not url:
         raise DefinitionError(
             [
@@ -106,9 +109,13 @@ def run_due(
                 )
             ]
         )
+    if project.events_out:
+        _sink_spec(project.events_out, folder)  # an unknown sink is the project's mistake
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     outcomes: list[DueOutcome] = []
-    with connect(url) as warehouse:
+    # cron runs elsewhere: a missing DuckDB file is an error, never a new empty database
+    with connect(url, create=False) as warehouse:
+        raise_on_mismatch(graph, warehouse, source=str(folder / project.graph))
         for key in run_order(audiences):
             schedule = project.schedules.get(key)
             if schedule is None:
@@ -127,12 +134,11 @@ def run_due(
                 outcomes.append(DueOutcome(key, "not due", f"next: {when}"))
                 continue
             sink = None
-            if project.events_out:
-                spec = project.events_out
-                if spec.endswith(".jsonl") and not Path(spec).is_absolute():
-                    spec = str(folder / spec)
-                sink = sink_from_spec(spec)
             try:
+                # inside the try: a sink that cannot start (the segment extra is missing)
+                # fails this audience, and the others still run
+                if project.events_out:
+                    sink = sink_from_spec(_sink_spec(project.events_out, folder))
                 result = run(
                     by_key[key],
                     graph,
@@ -144,7 +150,8 @@ def run_due(
                     size_alert_percent=project.size_alert_percent,
                 )
             except Exception as exc:  # one audience's failure stops no other
-                outcomes.append(DueOutcome(key, "failed", " ".join(str(exc).split())))
+                message = " ".join(str(exc).split()) or type(exc).__name__
+                outcomes.append(DueOutcome(key, "failed", scrub(message, url)))
                 continue
             finally:
                 if sink is not None:
@@ -161,3 +168,41 @@ def run_due(
                 )
             )
     return outcomes
+
+
+def project_warehouse(project: Project, folder: Path) -> str | None:
+    """The project's warehouse URL, a relative DuckDB path made relative to the project
+    folder (cron and schedulers start in some other folder)."""
+    url = project.warehouse
+    if not url or not url.startswith("duckdb://"):
+        return url
+    try:
+        database = duckdb_path(url)
+    except ValueError:
+        return url  # connect reports the shape
+    if database is None or Path(database).is_absolute():
+        return url
+    return f"duckdb:///{(folder / database).absolute()}"
+
+
+def _sink_spec(spec: str, folder: Path) -> str:
+    """``events_out`` with a relative JSON Lines path made relative to the project folder;
+    ValueError (as a DefinitionError) when it names no sink."""
+    text = spec.strip()
+    for prefix in ("jsonl:", ""):
+        path = text[len(prefix) :]
+        if text.startswith(prefix) and (prefix or text.lower().endswith(".jsonl")):
+            if path and not Path(path).is_absolute():
+                return f"{prefix}{folder / path}"
+            return text
+    if text.startswith("segment:") and text != "segment:":
+        return text
+    raise DefinitionError(
+        [
+            Problem(
+                "$.events_out",
+                f"unknown sink {spec!r}: expected FILE.jsonl, jsonl:PATH or segment:WRITE_KEY",
+                PROJECT_FILE,
+            )
+        ]
+    )
