@@ -30,7 +30,7 @@ from linked_audiences.graph import (
 )
 from linked_audiences.warehouse import Warehouse
 
-__all__ = ["CatalogMismatch", "check_graph"]
+__all__ = ["CatalogMismatch", "GraphCatalog", "check_graph", "inspect_graph"]
 
 T = DType
 _Col = tuple[str, str, "str | None"]  # (JSON path, column, declared type or None)
@@ -72,19 +72,40 @@ class _Table:
     columns: dict[str, str]  # column name → the warehouse's type text
 
 
-def check_graph(graph: DataGraph, warehouse: Warehouse) -> list[Problem]:
+@dataclass(frozen=True)
+class GraphCatalog:
+    """What one read of the warehouse's catalog says about a graph."""
+
+    #: One per mismatch between the graph and the warehouse (empty when they match).
+    problems: list[Problem]
+    #: Graph table name → column → the warehouse's type text, for every table found: the
+    #: compiler picks literals of each date-like column's stored kind from it.
+    column_types: dict[str, dict[str, str]]
+
+
+def inspect_graph(graph: DataGraph, warehouse: Warehouse) -> GraphCatalog:
     """Every table and column the graph uses, and each declared type, against the warehouse's
-    catalog; one :class:`Problem` per mismatch (empty when the graph matches)."""
+    catalog (one query), plus the column types found."""
     catalog = _Catalog(warehouse, _table_names(graph))
     problems: list[Problem] = []
+    column_types: dict[str, dict[str, str]] = {}
     for path, table_name, columns in _uses(graph):
         found = catalog.table(table_name)
         if isinstance(found, str):
             problems.append(Problem(path, found))
             continue
+        types = column_types.setdefault(table_name, {})
         for column_path, column, declared in columns:
             problems.extend(_check_column(found, column_path, column, declared, catalog.dialect))
-    return problems
+            name = _resolve(column, list(found.columns))
+            if isinstance(name, str):
+                types[column] = found.columns[name]
+    return GraphCatalog(problems, column_types)
+
+
+def check_graph(graph: DataGraph, warehouse: Warehouse) -> list[Problem]:
+    """One :class:`Problem` per mismatch between the graph and the warehouse's catalog."""
+    return inspect_graph(graph, warehouse).problems
 
 
 def _check_column(
@@ -294,8 +315,12 @@ class _Catalog:
         return folded
 
 
-def raise_on_mismatch(graph: DataGraph, warehouse: Warehouse, source: str | None = None) -> None:
-    """Raise :class:`CatalogMismatch` (every problem) unless the graph matches the warehouse."""
-    problems = check_graph(graph, warehouse)
-    if problems:
-        raise CatalogMismatch([Problem(p.path, p.rule, source) for p in problems])
+def raise_on_mismatch(
+    graph: DataGraph, warehouse: Warehouse, source: str | None = None
+) -> dict[str, dict[str, str]]:
+    """Raise :class:`CatalogMismatch` (every problem) unless the graph matches the warehouse;
+    else return the column types (:attr:`GraphCatalog.column_types`)."""
+    found = inspect_graph(graph, warehouse)
+    if found.problems:
+        raise CatalogMismatch([Problem(p.path, p.rule, source) for p in found.problems])
+    return found.column_types

@@ -16,12 +16,14 @@ from typing import Any
 
 from sqlglot import exp
 
+from linked_audiences.catalog import inspect_graph
 from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.compiler.context import col, table
 from linked_audiences.compiler.membership import select
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 from linked_audiences.sql import in_list
+from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
 
 EXPLORER_PER_LEVEL = 10
@@ -92,8 +94,15 @@ def preview(
     """Count the audience, sample ``sample`` members (lowest ids first, so it is repeatable)
     and draw their explorer trees."""
     started = time.perf_counter()
+    validate_audience(audience, graph, audiences)  # before the warehouse is asked anything
+    column_types = inspect_graph(graph, warehouse).column_types
     compiled = compile(
-        audience, graph, dialect=warehouse.dialect.name, as_of=as_of, audiences=audiences
+        audience,
+        graph,
+        dialect=warehouse.dialect.name,
+        as_of=as_of,
+        audiences=audiences,
+        column_types=column_types,
     )
     timings = {"compile": time.perf_counter() - started}
 

@@ -301,3 +301,23 @@ def test_postgres_reads_extreme_years_exactly(postgres_dsn: str) -> None:
         "9999-12-31T23:59:59Z": {"p0", "p1", "p2"},
         "0999-06-30T12:00:00+00:00": {"p1", "p2"},
     }
+
+
+@pytest.mark.duckdb
+def test_preview_reads_stored_kinds_from_the_catalog(
+    duckdb_tables: duckdb.DuckDBPyConnection,
+) -> None:
+    """`la.preview` asks the catalog how each column is stored: no column_types needed."""
+    from linked_audiences.dialects import get_dialect
+
+    warehouse = la.Warehouse(get_dialect("duckdb"), duckdb_tables)
+    expected = _expected()
+    # GLOBAL: the Warehouse reads through cursors, which are connections of their own.
+    duckdb_tables.execute("SET GLOBAL TimeZone = 'America/Los_Angeles'")
+    try:
+        assert warehouse.scalar("SELECT current_setting('TimeZone')") == "America/Los_Angeles"
+        for audience in AUDIENCES:
+            result = la.preview(audience, GRAPH, warehouse, as_of=AS_OF, sample=1)
+            assert result.count == len(expected[audience.key]), audience.key
+    finally:
+        duckdb_tables.execute("SET GLOBAL TimeZone = 'UTC'")
