@@ -104,12 +104,21 @@ def default_activations(audience: Audience) -> list[Activation]:
 
 
 def message_id(parts: list[exp.Expr]) -> exp.Expr:
-    """MD5 of (audience, run, trigger, profile, entity): a re-sent event keeps its id."""
+    """MD5 of (audience, run, trigger, profile, relationship, entity): a re-sent event keeps
+    its id, and two different changes never share one.
+
+    Each part is written as ``<length>:<text>`` (NULL as ``~``), so the joined text can be
+    split back into its parts only one way: ``a|b`` + ``c`` and ``a`` + ``b|c`` differ, as
+    do NULL, ``''`` and ``'~'``.
+    """
     pieces: list[exp.Expr] = []
-    for i, part in enumerate(parts):
-        if i:
-            pieces.append(string("|"))
-        pieces.append(exp.Coalesce(this=part, expressions=[string("")]))
+    for part in parts:
+        text = exp.cast(part, "TEXT")
+        length = exp.cast(exp.Length(this=text.copy()), "TEXT")
+        framed = exp.DPipe(
+            this=exp.DPipe(this=length, expression=string(":")), expression=text, safe=True
+        )
+        pieces.append(exp.Coalesce(this=framed, expressions=[string("~")]))
     return exp.MD5(this=exp.Concat(expressions=pieces, safe=True, coalesce=False))
 
 
