@@ -359,10 +359,11 @@ def test_a_failed_run_releases_the_lock(
         other.close()
 
 
-@pytest.mark.postgres
 def test_a_run_in_progress_refuses_another_connection(
-    pg: la.Warehouse, graph: la.DataGraph
+    warehouse: la.Warehouse, graph: la.DataGraph
 ) -> None:
+    """Also on DuckDB, where two connections of one process share the database file."""
+    pg = warehouse
     inside, release = threading.Event(), threading.Event()
     outcome: list[BaseException | la.RunResult] = []
 
@@ -383,8 +384,10 @@ def test_a_run_in_progress_refuses_another_connection(
     worker.start()
     try:
         assert inside.wait(timeout=120), "the first run never reached its sink"
-        with pytest.raises(RunInProgress, match="another session is running"):
+        with pytest.raises(RunInProgress):
             la.run(WITH_ENTITIES, graph, other, as_of=T1)
+        with pytest.raises(RunInProgress):
+            la.runs.deliver(other, KEY, CallableSink(lambda e: None))
     finally:
         release.set()
         worker.join(timeout=120)
@@ -411,3 +414,59 @@ def test_lock_query_pairs(postgres_dsn: str) -> None:
     finally:
         one.close()
         two.close()
+
+
+# -- 5. other ways to lose or repeat an event -----------------------------------------------
+
+
+def test_one_change_is_activated_once(duck: la.Warehouse, graph: la.DataGraph) -> None:
+    """Two activations of one trigger and relationship would send each change twice under
+    one messageId, with two different payloads."""
+    twice = [
+        la.Activation(trigger="audience_entered"),
+        la.Activation(trigger="entity_added", relationship="user-carts"),
+        la.Activation(trigger="audience_entered", traits=["loyalty_tier"]),
+        la.Activation(trigger="entity_added", relationship="user-carts", entity_columns=["total"]),
+        la.Activation(trigger="entity_removed", relationship="user-carts"),
+    ]
+    with pytest.raises(la.DefinitionError) as caught:
+        la.run(WITH_ENTITIES, graph, duck, as_of=T1, activations=twice)
+    assert [str(p) for p in caught.value.problems] == [
+        "$.activations[2]: trigger 'audience_entered' is already activated by "
+        "$.activations[0]; each change is sent once, so merge their enrichment",
+        "$.activations[3]: trigger 'entity_added' of relationship 'user-carts' is already "
+        "activated by $.activations[1]; each change is sent once, so merge their enrichment",
+    ]
+
+
+def test_a_failed_cleanup_after_commit_loses_no_event(
+    duck: la.Warehouse, graph: la.DataGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a sink, a run's events count as delivered once it commits: a failure after
+    the commit must still hand them to the caller."""
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("pruning failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(la.runs.ledger.Ledger, "prune", boom)
+        result = la.run(WITH_ENTITIES, graph, duck, as_of=T1)
+    assert len(list(result.events)) == result.stats.events > 0
+    second = la.run(WITH_ENTITIES, graph, duck, as_of=T1)  # prunes what the first left
+    assert second.stats.events == 0
+    assert duck.scalar("SELECT count(DISTINCT run_id) FROM linked_audiences.la_members") == 1
+
+
+def test_baseline_is_the_last_link_not_the_latest_clock(
+    warehouse: la.Warehouse, graph: la.DataGraph
+) -> None:
+    """Runs committed from machines whose clocks disagree: the baseline is the run no other
+    committed run follows, whatever ``committed_at`` says."""
+    la.run(WITH_ENTITIES, graph, warehouse, as_of=T1)
+    second = la.run(WITHOUT_ENTITIES, graph, warehouse, as_of=T1)
+    warehouse.execute(
+        "UPDATE linked_audiences.la_runs SET committed_at = committed_at - INTERVAL '1 day' "
+        f"WHERE run_id = '{second.run_id}'"
+    )
+    third = la.run(WITHOUT_ENTITIES, graph, warehouse, as_of=T1)
+    assert third.previous_run_id == second.run_id and third.stats.events == 0

@@ -19,6 +19,7 @@ pending and the next run (or ``deliver``) sends them first, with the same ``mess
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -41,6 +42,8 @@ from linked_audiences.runs.ledger import Committed, EventSink, Ledger
 from linked_audiences.runs.lock import RunInProgress, run_lock
 from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, FAILURES, MEMBERS, RUNS, State
 from linked_audiences.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DeliveryFailed",
@@ -258,7 +261,14 @@ def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
     except Exception as exc:
         _record_failure(ledger, run_id, request, exc)
         raise
-    ledger.prune(keep_snapshots=[run_id])
+    try:
+        ledger.prune(keep_snapshots=[run_id])
+    except Exception as exc:  # committed: its events must still reach the caller or sink
+        log.warning(
+            "run %s committed; cleaning up older runs failed (%s), the next run tries again",
+            run_id,
+            exc,
+        )
     if sink is not None:
         try:
             delivered += ledger.deliver_pending(sink)

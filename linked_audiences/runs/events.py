@@ -180,10 +180,25 @@ def payload(
 
 
 def activation_problems(activations: list[Activation], graph: DataGraph) -> list[Problem]:
-    """Activations name relationships, traits and columns of the graph."""
+    """Activations name relationships, traits and columns of the graph, and each (trigger,
+    relationship) once: its changes share their messageIds, so a second activation of it
+    would send every change twice, with two payloads under one id."""
     problems: list[Problem] = []
+    first: dict[tuple[str, str | None], int] = {}
     for i, activation in enumerate(activations):
         path = f"$.activations[{i}]"
+        target = (activation.trigger, activation.relationship)
+        if target in first:
+            of = f" of relationship {activation.relationship!r}" if activation.relationship else ""
+            problems.append(
+                Problem(
+                    path,
+                    f"trigger {activation.trigger!r}{of} is already activated by "
+                    f"$.activations[{first[target]}]; each change is sent once, so merge "
+                    "their enrichment",
+                )
+            )
+        first.setdefault(target, i)
         for t in activation.traits:
             if t not in graph.profile.traits:
                 problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))

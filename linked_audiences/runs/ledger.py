@@ -57,13 +57,27 @@ class Ledger:
         )
 
     def committed(self) -> list[Committed]:
-        """Committed runs, oldest first; the last is the next run's baseline."""
+        """Committed runs, oldest first; the last is the next run's baseline.
+
+        Ordered by the chain of ``previous_run_id`` links, not by ``committed_at``: that is
+        the committing machine's clock, and two machines' clocks may disagree. The compare-
+        and-swap on the baseline makes the chain a single line; its head is the run that
+        no other committed run follows."""
         runs, mine = self._of(RUNS, "r")
-        query = select(
-            [col("r", "run_id"), col("r", "members"), col("r", "as_of")], runs, where=[mine]
-        )
-        query = query.order_by(exp.Ordered(this=col("r", "committed_at")), copy=False)
-        return [Committed(str(r), int(m), _aware(a)) for r, m, a in self.w.fetchall(query)]
+        names = ("run_id", "previous_run_id", "members", "as_of", "committed_at")
+        query = select([col("r", c) for c in names], runs, where=[mine])
+        rows = self.w.fetchall(query)
+        by_id = {str(r[0]): r for r in rows}
+        followed = {str(r[1]) for r in rows}
+        heads = sorted((r for r in rows if str(r[0]) not in followed), key=lambda r: _aware(r[4]))
+        chain: list[Any] = []
+        link = str(heads[-1][0]) if heads else None
+        while link in by_id and len(chain) < len(rows):
+            chain.append(by_id[link])
+            link = str(by_id[link][1])
+        on_chain = {id(r) for r in chain}
+        rest = sorted((r for r in rows if id(r) not in on_chain), key=lambda r: _aware(r[4]))
+        return [Committed(str(r[0]), int(r[2]), _aware(r[3])) for r in [*rest, *chain[::-1]]]
 
     def snapshot_relationships(self, run_id: str) -> list[str]:
         """Relationships a run's snapshot holds matched entities of, sorted."""

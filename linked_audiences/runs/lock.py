@@ -1,22 +1,30 @@
 """One run of an audience at a time — for the length of that run, not of the connection.
 
-In this process a set of held (connection, audience) pairs refuses a second run on the
-same connection; across sessions the warehouse's own lock does (PostgreSQL: a session
-advisory lock). The warehouse lock is released when the run ends, failed or not, so a
-notebook that ran an audience once does not block the scheduled job until it disconnects;
-a killed process's lock goes with its connection.
+In this process a set of held (database, audience) pairs refuses a second run; across
+sessions the warehouse's own lock does (PostgreSQL: a session advisory lock). Where the
+warehouse has no lock of its own (DuckDB lets one process write a file, but any number of
+connections of that process), the pair names the database file, so two connections of one
+process cannot run one audience at once either — the second would take the first's
+uncommitted rows for orphans and delete them.
+
+The warehouse lock is released when the run ends, failed or not, so a notebook that ran an
+audience once does not block the scheduled job until it disconnects; a killed process's
+lock goes with its connection.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from sqlglot import exp
+
 from linked_audiences.warehouse import Warehouse
 
 _GUARD = threading.Lock()
-_HELD: set[tuple[int, str]] = set()
+_HELD: set[tuple[object, str]] = set()
 
 
 class RunInProgress(RuntimeError):
@@ -26,7 +34,7 @@ class RunInProgress(RuntimeError):
 @contextmanager
 def run_lock(warehouse: Warehouse, key: str) -> Iterator[None]:
     """Hold the run lock of ``key`` for the ``with`` block; RunInProgress when taken."""
-    token = (id(warehouse.connection), key)
+    token = (_database(warehouse), key)
     with _GUARD:
         if token in _HELD:
             raise RunInProgress(f"a run of {key!r} is already in progress in this process")
@@ -42,6 +50,28 @@ def run_lock(warehouse: Warehouse, key: str) -> Iterator[None]:
     finally:
         with _GUARD:
             _HELD.discard(token)
+
+
+def _database(warehouse: Warehouse) -> object:
+    """What the in-process lock is held on: the connection, when the warehouse locks
+    across sessions itself (its session lock is re-entrant, so one session must not take it
+    twice); else the database file, which every connection to it shares."""
+    if warehouse.dialect.run_lock("") is None and warehouse.dialect.name == "duckdb":
+        databases = exp.Anonymous(this="DUCKDB_DATABASES")
+        query = (
+            exp.select(exp.column("path"))
+            .from_(databases)
+            .where(
+                exp.EQ(
+                    this=exp.column("database_name"),
+                    expression=exp.Anonymous(this="CURRENT_DATABASE"),
+                )
+            )
+        )
+        path = warehouse.scalar(query)
+        if path:
+            return ("duckdb", os.path.realpath(str(path)))
+    return id(warehouse.connection)
 
 
 def _release(warehouse: Warehouse, key: str) -> None:
