@@ -24,6 +24,7 @@ from linked_audiences.loading import validate_data
 from linked_audiences.runs import DeliveryFailed, RunInProgress, run_log
 from linked_audiences.runs import engine as engine_module
 from linked_audiences.runs.events import message_id
+from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.sinks import CallableSink
 
 from .conftest import EXAMPLES
@@ -470,3 +471,30 @@ def test_baseline_is_the_last_link_not_the_latest_clock(
     )
     third = la.run(WITHOUT_ENTITIES, graph, warehouse, as_of=T1)
     assert third.previous_run_id == second.run_id and third.stats.events == 0
+
+
+def test_fingerprint_follows_the_definition_not_its_spelling(graph: la.DataGraph) -> None:
+    spelled_out = validate_data(
+        la.Audience,
+        {
+            "condition": {**BROWSE, "without": False},
+            "include_anonymous": False,
+            "name": "Browse",
+            "key": KEY,
+        },
+    )
+    base = definition_fingerprint(WITHOUT_ENTITIES, graph)
+    assert definition_fingerprint(spelled_out, graph) == base
+    renamed = WITHOUT_ENTITIES.model_copy(update={"name": "Browsers"})
+    assert definition_fingerprint(renamed, graph) != base
+    # the audiences it refers to are part of it; others are not
+    inner = validate_data(la.Audience, {"key": "inner", "name": "Inner", "condition": BROWSE})
+    other = validate_data(la.Audience, {"key": "other", "name": "Other", "condition": BROWSE})
+    outer = validate_data(
+        la.Audience,
+        {"key": "outer", "name": "Outer", "condition": {"type": "audience", "key": "inner"}},
+    )
+    with_inner = definition_fingerprint(outer, graph, [inner, other])
+    assert definition_fingerprint(outer, graph, [inner]) == with_inner
+    edited_inner = inner.model_copy(update={"include_anonymous": True})
+    assert definition_fingerprint(outer, graph, [edited_inner, other]) != with_inner

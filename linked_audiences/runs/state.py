@@ -136,6 +136,11 @@ class State:
                     exp.Alter(
                         this=self.table(spec),
                         kind="TABLE",
-                        actions=[exp.ColumnDef(this=ident(name), kind=exp.DataType.build(kind))],
+                        actions=[
+                            # IF NOT EXISTS: another process may be adding it right now
+                            exp.ColumnDef(
+                                this=ident(name), kind=exp.DataType.build(kind), exists=True
+                            )
+                        ],
                     )
                 )
