@@ -86,6 +86,11 @@ class WarehouseDialect:
         lets one process write a database file at a time)."""
         return None
 
+    def run_unlock(self, key: str) -> exp.Expr | None:
+        """The query that releases what :meth:`run_lock` took, at the end of every run: a
+        lock lasts one run, not the session. None when there is nothing to release."""
+        return None
+
     #: URL schemes this warehouse answers to in ``la.connect``.
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ()
 

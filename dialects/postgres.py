@@ -62,6 +62,14 @@ class Postgres(WarehouseDialect):
         )
         return exp.select(exp.Anonymous(this="PG_TRY_ADVISORY_LOCK", expressions=[lock_key]))
 
+    def run_unlock(self, key: str) -> exp.Expr | None:
+        """Releases the run lock at the end of a run (TRUE when this session held it): a
+        lock lasts one run, so an idle session never blocks another's runs."""
+        lock = self.run_lock(key)
+        assert isinstance(lock, exp.Select)
+        (call,) = lock.expressions
+        return exp.select(exp.Anonymous(this="PG_ADVISORY_UNLOCK", expressions=call.expressions))
+
     def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         """JSON_BUILD_OBJECT: PostgreSQL before 16 has no SQL/JSON JSON_OBJECT(k: v)."""
         args: list[exp.Expr] = []

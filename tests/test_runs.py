@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import linked_audiences as la
@@ -20,10 +18,11 @@ from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.loading import validate_data
 from linked_audiences.runs import DeliveryFailed, RunConflict, RunInProgress, run_log
 from linked_audiences.runs import engine as engine_module
+from linked_audiences.runs import ledger as ledger_module
 from linked_audiences.runs.sinks import CallableSink
 
+from .harness.pg import demo_postgres
 from .reference.evaluator import evaluate
-from .test_differential_demo import _DUCKDB_TO_SPEC
 
 pytestmark = pytest.mark.duckdb
 
@@ -180,11 +179,13 @@ def test_payloads(warehouse: la.Warehouse) -> None:
             assert props["relationship"] == "user-carts" and props["entity_id"]
             assert {"user-carts__status", "user-carts__total"} <= set(props)
     rows = warehouse.fetchall(
-        "SELECT trigger, profile_id, entity_id, message_id FROM linked_audiences.la_events"
+        "SELECT trigger, profile_id, relationship, entity_id, message_id "
+        "FROM linked_audiences.la_events"
     )
-    for trigger, profile, entity, message in rows:
-        parts = ["cart_or_browse", result.run_id, trigger, profile, entity or ""]
-        assert message == hashlib.md5("|".join(parts).encode()).hexdigest()
+    for trigger, profile, relationship, entity, message in rows:
+        parts = ["cart_or_browse", result.run_id, trigger, profile, relationship, entity]
+        framed = "".join("~" if p is None else f"{len(p)}:{p}" for p in parts)
+        assert message == hashlib.md5(framed.encode()).hexdigest()
     assert len({m for *_, m in rows}) == len(rows)
 
 
@@ -288,7 +289,7 @@ def test_run_log_alerts_and_keeps_fifty(
     warehouse: la.Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     graph, _ = load_examples()
-    monkeypatch.setattr(engine_module, "KEEP_RUNS", 3)
+    monkeypatch.setattr(ledger_module, "KEEP_RUNS", 3)
     days = ["2026-10-10", "2026-10-20", "2026-10-21", "2026-11-01", "2026-11-02"]
     for day in days:
         la.run(AUDIENCE, graph, warehouse, as_of=f"{day}T00:00:00Z", size_alert_percent=20)
@@ -338,43 +339,19 @@ def test_runs_need_a_supported_warehouse() -> None:
 @pytest.fixture
 def pg_warehouse(template: Path, postgres_dsn: str) -> Iterator[la.Warehouse]:
     """The demo rows in a fresh PostgreSQL database."""
-    import psycopg
-
-    from .engines.postgres_loader import load_tables
-
-    name = f"runs_{uuid.uuid4().hex}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = postgres_dsn.replace("dbname=postgres", f"dbname={name}")
-    con = duckdb.connect(str(template), read_only=True)
-    con.execute("SET TimeZone='UTC'")
-    tables, types = {}, {}
-    for schema, table in con.execute(
-        "SELECT table_schema, table_name FROM information_schema."
-        "tables WHERE table_schema IN ('ps_materialize', 'prod', "
-        "'segment')"
-    ).fetchall():
-        cursor = con.execute(f'SELECT * FROM "{schema}"."{table}"')
-        cols = [d[0] for d in cursor.description]
-        types[f"{schema}.{table}"] = {d[0]: _DUCKDB_TO_SPEC[str(d[1])] for d in cursor.description}
-        tables[f"{schema}.{table}"] = [dict(zip(cols, r, strict=True)) for r in cursor.fetchall()]
-    con.close()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        load_tables(conn, tables, types)
-    warehouse = la.connect(
-        f"postgresql:///{name}?"
-        + "&".join(
-            f"{k}={v}" for k, v in (p.split("=") for p in postgres_dsn.split()) if k != "dbname"
-        )
-    )
-    yield warehouse
-    warehouse.close()
+    with demo_postgres(template, postgres_dsn) as warehouse:
+        yield warehouse
 
 
 @pytest.mark.postgres
 def test_runs_on_postgres_match_duckdb(pg_warehouse: la.Warehouse, warehouse: la.Warehouse) -> None:
     graph, _ = load_examples()
-    defaults = la.runs.default_activations(AUDIENCE)
+    enriched = {(a.trigger, a.relationship) for a in ENRICHED}
+    defaults = [
+        a
+        for a in la.runs.default_activations(AUDIENCE)
+        if (a.trigger, a.relationship) not in enriched  # each change is activated once
+    ]
     results = {}
     for name, w in (("duckdb", warehouse), ("postgres", pg_warehouse)):
         first = la.run(AUDIENCE, graph, w, as_of=T1, activations=[*ENRICHED, *defaults])

@@ -56,6 +56,8 @@ AUDIENCE = {
         ],
     },
 }
+#: the same key edited to name no relationship: its runs match no entities
+EDITED = {**AUDIENCE, "name": "Browsers", "condition": AUDIENCE["condition"]["conditions"][1]}
 T1, T2 = "2026-10-20T00:00:00Z", "2026-11-01T00:00:00Z"
 GRAPH = EXAMPLES / "graph.yaml"
 
@@ -65,6 +67,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("kill")
     build_demo_warehouse(folder / "template.duckdb", profiles=150, seed=5)
     (folder / "audience.json").write_text(json.dumps(AUDIENCE), encoding="utf-8")
+    (folder / "edited.json").write_text(json.dumps(EDITED), encoding="utf-8")
     return folder
 
 
@@ -76,7 +79,7 @@ def _copy(template: Path, tmp_path: Path) -> Path:
 
 
 def _harness(
-    template: Path, db: Path, as_of: str, out: Path, *flags: str
+    template: Path, db: Path, as_of: str, out: Path, *flags: str, audience: str = "audience.json"
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
@@ -85,7 +88,7 @@ def _harness(
             "tests.harness.run_and_die",
             str(db),
             str(GRAPH),
-            str(template / "audience.json"),
+            str(template / audience),
             as_of,
             str(out),
             *flags,
@@ -98,8 +101,10 @@ def _harness(
     )
 
 
-def _run(template: Path, db: Path, as_of: str, out: Path) -> la.RunResult:
-    audience = la.Audience.load(template / "audience.json")
+def _run(
+    template: Path, db: Path, as_of: str, out: Path, audience_file: str = "audience.json"
+) -> la.RunResult:
+    audience = la.Audience.load(template / audience_file)
     with la.connect(f"duckdb:///{db}") as warehouse:
         return la.run(
             audience, la.DataGraph.load(GRAPH), warehouse, as_of=as_of, sink=JsonLinesSink(out)
@@ -132,7 +137,9 @@ def _profile(event: dict[str, Any]) -> tuple[Any, Any]:
     return event.get("userId"), event.get("anonymousId")
 
 
-def check_exactly_once(events: list[dict[str, Any]], db: Path, as_of: str) -> None:
+def check_exactly_once(
+    events: list[dict[str, Any]], db: Path, as_of: str, definition: dict[str, Any] = AUDIENCE
+) -> None:
     ids_by_change: dict[tuple[Any, ...], set[str]] = defaultdict(set)
     for event in events:
         ids_by_change[_change(event)].add(event["messageId"])
@@ -163,7 +170,7 @@ def check_exactly_once(events: list[dict[str, Any]], db: Path, as_of: str) -> No
                 assert key in entities, f"removed without being added: {key}"
                 entities.remove(key)
 
-    graph, audience = la.DataGraph.load(GRAPH), la.Audience.model_validate(AUDIENCE)
+    graph, audience = la.DataGraph.load(GRAPH), la.Audience.model_validate(definition)
     compiled = la.compile(audience, graph, as_of=as_of)
     with la.connect(f"duckdb:///{db}") as warehouse:
         ids = dict(
@@ -263,3 +270,32 @@ def test_killed_at_random_instants(template: Path, tmp_path: Path) -> None:
     _run(template, db, "2026-11-01T00:00:00Z", out)
     assert _committed_as_of(db) == "2026-11-01T00:00:00Z"
     check_exactly_once(_events(out), db, "2026-11-01T00:00:00Z")
+
+
+def test_killed_after_every_write_of_an_edited_definition(template: Path, tmp_path: Path) -> None:
+    """The definition loses its entity branch between runs; the run after the edit is
+    killed after its 1st, 2nd, … write. The completing run emits the difference of the two
+    snapshots once: every matched cart is removed, nothing twice, nothing lost. Restoring
+    the definition then adds them again (the edited snapshot held none), once."""
+    probe_db, probe_out = _copy(template, tmp_path / "probe"), tmp_path / "probe.jsonl"
+    _run(template, probe_db, T1, probe_out)
+    probe = _harness(template, probe_db, T2, probe_out, audience="edited.json")
+    writes = int(probe.stdout.split("writes=")[1].split()[0])
+    assert writes > 10
+    removed = [e for e in _events(probe_out) if e.get("event") == "Entity Removed"]
+    assert removed, "the edit removes the matched carts"
+    for n in range(1, writes + 1):
+        case = tmp_path / f"w{n}"
+        db, out = _copy(template, case), case / "events.jsonl"
+        _run(template, db, T1, out)
+        killed = _harness(
+            template, db, T2, out, "--die-after-write", str(n), audience="edited.json"
+        )
+        assert killed.returncode == -9, (n, killed.stderr)
+        _run(template, db, T2, out, "edited.json")
+        check_exactly_once(_events(out), db, T2, EDITED)
+        if n % 4 == 1:  # and back, killed at the same point
+            restore = "2026-11-02T00:00:00Z"
+            _harness(template, db, restore, out, "--die-after-write", str(n))
+            _run(template, db, restore, out)
+            check_exactly_once(_events(out), db, restore)

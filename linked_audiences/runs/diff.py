@@ -253,6 +253,9 @@ class RunSql:
                 string(self.run_id),
                 string(activation.trigger),
                 col("ch", "profile_id"),
+                string(activation.relationship)
+                if activation.relationship
+                else exp.cast(exp.null(), "TEXT"),
                 col("ch", "entity_id"),
             ]
         )

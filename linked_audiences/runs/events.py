@@ -104,12 +104,21 @@ def default_activations(audience: Audience) -> list[Activation]:
 
 
 def message_id(parts: list[exp.Expr]) -> exp.Expr:
-    """MD5 of (audience, run, trigger, profile, entity): a re-sent event keeps its id."""
+    """MD5 of (audience, run, trigger, profile, relationship, entity): a re-sent event keeps
+    its id, and two different changes never share one.
+
+    Each part is written as ``<length>:<text>`` (NULL as ``~``), so the joined text can be
+    split back into its parts only one way: ``a|b`` + ``c`` and ``a`` + ``b|c`` differ, as
+    do NULL, ``''`` and ``'~'``.
+    """
     pieces: list[exp.Expr] = []
-    for i, part in enumerate(parts):
-        if i:
-            pieces.append(string("|"))
-        pieces.append(exp.Coalesce(this=part, expressions=[string("")]))
+    for part in parts:
+        text = exp.cast(part, "TEXT")
+        length = exp.cast(exp.Length(this=text.copy()), "TEXT")
+        framed = exp.DPipe(
+            this=exp.DPipe(this=length, expression=string(":")), expression=text, safe=True
+        )
+        pieces.append(exp.Coalesce(this=framed, expressions=[string("~")]))
     return exp.MD5(this=exp.Concat(expressions=pieces, safe=True, coalesce=False))
 
 
@@ -171,10 +180,25 @@ def payload(
 
 
 def activation_problems(activations: list[Activation], graph: DataGraph) -> list[Problem]:
-    """Activations name relationships, traits and columns of the graph."""
+    """Activations name relationships, traits and columns of the graph, and each (trigger,
+    relationship) once: its changes share their messageIds, so a second activation of it
+    would send every change twice, with two payloads under one id."""
     problems: list[Problem] = []
+    first: dict[tuple[str, str | None], int] = {}
     for i, activation in enumerate(activations):
         path = f"$.activations[{i}]"
+        target = (activation.trigger, activation.relationship)
+        if target in first:
+            of = f" of relationship {activation.relationship!r}" if activation.relationship else ""
+            problems.append(
+                Problem(
+                    path,
+                    f"trigger {activation.trigger!r}{of} is already activated by "
+                    f"$.activations[{first[target]}]; each change is sent once, so merge "
+                    "their enrichment",
+                )
+            )
+        first.setdefault(target, i)
         for t in activation.traits:
             if t not in graph.profile.traits:
                 problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import ident
+from linked_audiences.compiler.context import ident, string
 from linked_audiences.warehouse import Warehouse
 
 DEFAULT_SCHEMA = "linked_audiences"
@@ -36,13 +36,13 @@ RUNS = _spec(
     "started_at TIMESTAMPTZ, committed_at TIMESTAMPTZ, members BIGINT, entered BIGINT, "
     "exited BIGINT, entities_added BIGINT, entities_removed BIGINT, entities_changed BIGINT, "
     "events BIGINT, skipped_events BIGINT, compile_seconds DOUBLE, query_seconds DOUBLE, "
-    "diff_seconds DOUBLE, events_seconds DOUBLE, size_alert BOOLEAN",
+    "diff_seconds DOUBLE, events_seconds DOUBLE, size_alert BOOLEAN, definition_fingerprint TEXT",
     unique=("audience_key", "previous_run_id"),
 )
 FAILURES = _spec(
     "la_run_failures",
     "run_id TEXT, audience_key TEXT, as_of TIMESTAMPTZ, started_at TIMESTAMPTZ, "
-    "failed_at TIMESTAMPTZ, error TEXT",
+    "failed_at TIMESTAMPTZ, error TEXT, definition_fingerprint TEXT",
 )
 MEMBERS = _spec(
     "la_members", "run_id TEXT, audience_key TEXT, profile_id TEXT, user_id TEXT, anonymous_id TEXT"
@@ -84,8 +84,19 @@ class State:
             table.set("alias", exp.TableAlias(this=ident(alias)))
         return table
 
+    def insert(self, spec: TableSpec, values: list[exp.Expr]) -> exp.Insert:
+        """One row, by column name: state made by an earlier version may order them
+        differently (columns added later come last)."""
+        target = exp.Schema(
+            this=self.table(spec), expressions=[ident(name) for name, _ in spec.columns]
+        )
+        return exp.Insert(
+            this=target, expression=exp.Values(expressions=[exp.Tuple(expressions=values)])
+        )
+
     def ensure(self) -> None:
-        """CREATE SCHEMA / TABLE IF NOT EXISTS: safe to call on every run."""
+        """CREATE SCHEMA / TABLE IF NOT EXISTS, then add columns that state made by an
+        earlier version lacks: safe to call on every run."""
         self.warehouse.execute(
             exp.Create(this=exp.Table(this=ident(self.schema)), kind="SCHEMA", exists=True)
         )
@@ -107,3 +118,29 @@ class State:
                     exists=True,
                 )
             )
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        columns = exp.Table(this=ident("columns"), db=ident("information_schema"))
+        query = (
+            exp.select(exp.column("table_name"), exp.column("column_name"))
+            .from_(columns)
+            .where(exp.EQ(this=exp.column("table_schema"), expression=string(self.schema)))
+        )
+        present = {(str(t).lower(), str(c).lower()) for t, c in self.warehouse.fetchall(query)}
+        for spec in ALL_TABLES:
+            for name, kind in spec.columns:
+                if (spec.name, name) in present:
+                    continue
+                self.warehouse.execute(
+                    exp.Alter(
+                        this=self.table(spec),
+                        kind="TABLE",
+                        actions=[
+                            # IF NOT EXISTS: another process may be adding it right now
+                            exp.ColumnDef(
+                                this=ident(name), kind=exp.DataType.build(kind), exists=True
+                            )
+                        ],
+                    )
+                )

@@ -1,0 +1,241 @@
+"""The run state of one audience: committed runs, watermarks, events, orphans, pruning.
+
+Every read filters on the audience key, so audiences share the state tables safely; every
+write appends rows keyed by ``run_id`` (nothing is updated in place), so a run that never
+commits leaves only orphans, found by id in ``la_run_starts`` and deleted by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, NamedTuple, Protocol
+
+from sqlglot import exp
+
+from linked_audiences.compiler.context import col, string
+from linked_audiences.compiler.membership import select
+from linked_audiences.runs.events import MAX_EVENT_BYTES
+from linked_audiences.runs.state import (
+    DELIVERIES,
+    ENTITIES,
+    EVENTS,
+    MEMBERS,
+    RUN_STARTS,
+    RUNS,
+    State,
+    TableSpec,
+)
+
+KEEP_RUNS = 50
+BATCH = 5_000
+
+
+class EventSink(Protocol):
+    def send(self, events: Sequence[dict[str, Any]]) -> None: ...
+
+
+class Committed(NamedTuple):
+    """A committed run, as the next run needs it."""
+
+    run_id: str
+    members: int
+    as_of: datetime
+
+
+class Ledger:
+    """Reads and writes the run state of one audience."""
+
+    def __init__(self, state: State, key: str) -> None:
+        self.state, self.key = state, key
+        self.w = state.warehouse
+
+    def _of(self, spec: Any, alias: str) -> tuple[exp.Table, exp.Expr]:
+        return self.state.table(spec, alias), exp.EQ(
+            this=col(alias, "audience_key"), expression=string(self.key)
+        )
+
+    def committed(self) -> list[Committed]:
+        """Committed runs, oldest first; the last is the next run's baseline.
+
+        Ordered by the chain of ``previous_run_id`` links, not by ``committed_at``: that is
+        the committing machine's clock, and two machines' clocks may disagree. The compare-
+        and-swap on the baseline makes the chain a single line; its head is the run that
+        no other committed run follows."""
+        runs, mine = self._of(RUNS, "r")
+        names = ("run_id", "previous_run_id", "members", "as_of", "committed_at")
+        query = select([col("r", c) for c in names], runs, where=[mine])
+        rows = self.w.fetchall(query)
+        by_id = {str(r[0]): r for r in rows}
+        followed = {str(r[1]) for r in rows}
+        heads = sorted((r for r in rows if str(r[0]) not in followed), key=lambda r: _aware(r[4]))
+        chain: list[Any] = []
+        link = str(heads[-1][0]) if heads else None
+        while link in by_id and len(chain) < len(rows):
+            chain.append(by_id[link])
+            link = str(by_id[link][1])
+        on_chain = {id(r) for r in chain}
+        rest = sorted((r for r in rows if id(r) not in on_chain), key=lambda r: _aware(r[4]))
+        return [Committed(str(r[0]), int(r[2]), _aware(r[3])) for r in [*rest, *chain[::-1]]]
+
+    def snapshot_relationships(self, run_id: str) -> list[str]:
+        """Relationships a run's snapshot holds matched entities of, sorted."""
+        table, mine = self._of(ENTITIES, "s")
+        query = select(
+            [col("s", "relationship")],
+            table,
+            where=[mine, exp.EQ(this=col("s", "run_id"), expression=string(run_id))],
+        )
+        query = query.distinct(copy=False)
+        return sorted(str(r) for (r,) in self.w.fetchall(query))
+
+    def _committed_ids(self) -> exp.Subquery:
+        runs, mine = self._of(RUNS, "cr")
+        return select([col("cr", "run_id")], runs, where=[mine]).subquery()
+
+    def watermark(self, run_id: str) -> int:
+        """Highest seq of ``run_id`` delivered by a sink or by a committed run's caller."""
+        table, mine = self._of(DELIVERIES, "d")
+        valid = exp.or_(
+            exp.Is(this=col("d", "via_run"), expression=exp.null()),
+            exp.In(this=col("d", "via_run"), query=self._committed_ids()),
+        )
+        query = select(
+            [
+                exp.Coalesce(
+                    this=exp.Max(this=col("d", "through_seq")), expressions=[exp.Literal.number(0)]
+                )
+            ],
+            table,
+            where=[mine, exp.EQ(this=col("d", "run_id"), expression=string(run_id)), valid],
+        )
+        return int(self.w.scalar(query))
+
+    def last_seq(self, run_id: str) -> int:
+        table, mine = self._of(EVENTS, "e")
+        query = select(
+            [exp.Coalesce(this=exp.Max(this=col("e", "seq")), expressions=[exp.Literal.number(0)])],
+            table,
+            where=[mine, exp.EQ(this=col("e", "run_id"), expression=string(run_id))],
+        )
+        return int(self.w.scalar(query))
+
+    def event_batches(
+        self, run_id: str, after: int = 0, *, skipped: bool = False
+    ) -> Iterator[list[tuple[int, str]]]:
+        """(seq, payload) of a run's events after ``after``, in seq order, in batches."""
+        table, mine = self._of(EVENTS, "e")
+        while True:
+            where = [
+                mine,
+                exp.EQ(this=col("e", "run_id"), expression=string(run_id)),
+                exp.GT(this=col("e", "seq"), expression=exp.Literal.number(after)),
+            ]
+            if not skipped:
+                where.append(exp.Not(this=col("e", "skipped")))
+            query = select([col("e", "seq"), col("e", "payload")], table, where=where)
+            query = query.order_by(exp.Ordered(this=col("e", "seq")), copy=False).limit(
+                BATCH, copy=False
+            )
+            rows = [(int(s), str(p)) for s, p in self.w.fetchall(query)]
+            if not rows:
+                return
+            yield rows
+            after = rows[-1][0]
+
+    def record_delivery(self, run_id: str, through: int, via_run: str | None) -> None:
+        row = exp.Tuple(
+            expressions=[
+                string(self.key),
+                string(run_id),
+                exp.Literal.number(through),
+                string(via_run) if via_run else exp.cast(exp.null(), "TEXT"),
+                exp.cast(string(datetime.now(timezone.utc).isoformat()), "TIMESTAMPTZ"),
+            ]
+        )
+        self.w.execute(
+            exp.Insert(this=self.state.table(DELIVERIES), expression=exp.Values(expressions=[row]))
+        )
+
+    def deliver_pending(self, sink: EventSink) -> int:
+        """Send every undelivered event of committed runs, oldest run first."""
+        sent = 0
+        for run_id, *_ in self.committed():
+            last = self.last_seq(run_id)
+            mark = self.watermark(run_id)
+            if mark >= last:
+                continue
+            for batch in self.event_batches(run_id, mark, skipped=True):
+                events = [json.loads(p) for s, p in batch if len(p) <= MAX_EVENT_BYTES]
+                if events:
+                    sink.send(events)
+                self.record_delivery(run_id, batch[-1][0], None)
+                sent += len(events)
+        return sent
+
+    def record_start(self, run_id: str, started_at: datetime) -> None:
+        """Before a run writes anything: lets :meth:`drop_orphans` find its rows by id."""
+        row = exp.Tuple(
+            expressions=[
+                string(self.key),
+                string(run_id),
+                exp.cast(string(started_at.isoformat()), "TIMESTAMPTZ"),
+            ]
+        )
+        self.w.execute(
+            exp.Insert(this=self.state.table(RUN_STARTS), expression=exp.Values(expressions=[row]))
+        )
+
+    def drop_orphans(self) -> None:
+        """Rows of runs that started but never committed (killed or failed): never read, now
+        gone. Usually there are none, and then no snapshot table is touched."""
+        starts, mine = self._of(RUN_STARTS, "s")
+        uncommitted = exp.Not(this=exp.In(this=col("s", "run_id"), query=self._committed_ids()))
+        orphans = [
+            str(r)
+            for (r,) in self.w.fetchall(
+                select([col("s", "run_id")], starts, where=[mine, uncommitted])
+            )
+        ]
+        if orphans:
+            self._delete_runs((MEMBERS, ENTITIES, EVENTS, RUN_STARTS), orphans)
+
+    def _delete_runs(self, specs: Sequence[TableSpec], run_ids: list[str]) -> None:
+        for spec in specs:
+            self.w.execute(
+                exp.Delete(
+                    this=self.state.table(spec),
+                    where=exp.Where(
+                        this=exp.and_(
+                            exp.EQ(
+                                this=exp.column("audience_key", quoted=True),
+                                expression=string(self.key),
+                            ),
+                            exp.In(
+                                this=exp.column("run_id", quoted=True),
+                                expressions=[string(r) for r in run_ids],
+                            ),
+                        )
+                    ),
+                )
+            )
+
+    def prune(self, keep_snapshots: list[str]) -> None:
+        """Keep the run log's last 50 runs, and snapshots only of runs a diff may still need."""
+        committed = [r.run_id for r in self.committed()]
+        stale = [r for r in committed if r not in keep_snapshots]
+        if stale:
+            self._delete_runs((MEMBERS, ENTITIES), stale)
+        old = committed[:-KEEP_RUNS]
+        if old:
+            self._delete_runs((RUNS, EVENTS, RUN_STARTS, DELIVERIES), old)
+
+
+def _aware(moment: Any) -> datetime:
+    """A TIMESTAMPTZ as read back: some clients return it naive, in the session's UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        raise TypeError(f"expected a timestamp, got {moment!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
