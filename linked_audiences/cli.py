@@ -151,7 +151,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from linked_audiences.catalog import raise_on_mismatch
+    from linked_audiences.catalog import CatalogMismatch
     from linked_audiences.runs import run
     from linked_audiences.runs.stream_sink import StreamSink, pending_events
     from linked_audiences.warehouse import connect
@@ -161,7 +161,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # delivered only once it was written and flushed (a closed pipe leaves the rest pending).
     sink = _jsonl_sink(args.events_out) or StreamSink(sys.stdout.buffer)
     with connect(args.warehouse, create=False) as warehouse:
-        raise_on_mismatch(graph, warehouse, source=args.graph)
         try:
             result = run(
                 audience,
@@ -173,7 +172,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 sink=sink,
                 state_schema=args.state_schema,
                 size_alert_percent=args.size_alert,
+                allow_backdated=args.allow_backdated,
             )
+        except CatalogMismatch as exc:  # the graph file is what does not match
+            raise exc.with_source(args.graph) from None
         except DeliveryFailed as exc:
             if not isinstance(sink, StreamSink) or not _broken_pipe(exc):
                 raise
@@ -380,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_.add_argument(
         "--no-backfill", action="store_true", help="first run: record the baseline, send nothing"
+    )
+    run_.add_argument(
+        "--allow-backdated",
+        action="store_true",
+        help="run even though --as-of is earlier than the last committed run's",
     )
     run_.add_argument(
         "--size-alert",

@@ -463,3 +463,32 @@ def test_demo_rebuilds_its_own_file(demo_db: Path, tmp_path: Path) -> None:
     _cli("demo", "--warehouse", str(copy), "--profiles", "60", code=0, lines=None)
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute("SELECT profiles FROM linked_audiences_demo_meta").fetchone() == (60,)
+
+
+def test_a_backdated_run_is_a_definition_error_unless_allowed(db: Path, tmp_path: Path) -> None:
+    url, out = f"duckdb:///{db}", str(tmp_path / "e.jsonl")
+    _cli("run", GRAPH, AUDIENCE, "--warehouse", url, "--as-of", AS_OF, "--events-out", out,
+         code=0, lines=None)  # fmt: skip
+    earlier = "2026-10-01T00:00:00Z"
+    refused = _cli("run", GRAPH, AUDIENCE, "--warehouse", url, "--as-of", earlier,
+                   "--events-out", out)  # fmt: skip
+    assert refused.stderr.startswith("error: ") and "--allow-backdated" in refused.stderr
+    _cli("run", GRAPH, AUDIENCE, "--warehouse", url, "--as-of", earlier, "--events-out", out,
+         "--allow-backdated", code=0, lines=None)  # fmt: skip
+
+
+def test_la_run_refuses_a_graph_the_warehouse_no_longer_matches(db: Path) -> None:
+    """A number column turned BOOLEAN would make members exit silently: refused up front."""
+    graph = la.DataGraph.load(GRAPH)
+    audience = la.Audience.load(AUDIENCE)
+    with connect(f"duckdb:///{db}") as warehouse:
+        warehouse.execute("ALTER TABLE prod.credit_card DROP COLUMN credit_limit")
+        warehouse.execute("ALTER TABLE prod.credit_card ADD COLUMN credit_limit BOOLEAN")
+        with pytest.raises(la.DefinitionError, match=r"credit_limit.*BOOLEAN") as caught:
+            la.run(audience, graph, warehouse, as_of=AS_OF)
+        assert caught.value.problems[0].path == "$.entities[1].columns.credit_limit"
+        tables = {r[0] for r in warehouse.fetchall(
+            "SELECT table_schema FROM information_schema.tables")}  # fmt: skip
+        assert "linked_audiences" not in tables  # nothing was written
+    result = _cli("run", GRAPH, AUDIENCE, "--warehouse", f"duckdb:///{db}", "--as-of", AS_OF)
+    assert result.stderr.startswith(f"error: {GRAPH}: $.entities[1].columns.credit_limit")

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from linked_audiences.catalog import raise_on_mismatch
 from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.compiler.context import col, string
 from linked_audiences.compiler.membership import select
@@ -41,6 +42,7 @@ from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger
 from linked_audiences.runs.lock import RunInProgress, run_lock
 from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, FAILURES, MEMBERS, RUNS, State
+from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -148,10 +150,7 @@ def run(
     seconds: dict[str, float] = {}
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    compiled = compile(
-        audience, graph, dialect=warehouse.dialect.name, as_of=as_of, audiences=audiences
-    )
-    seconds["compile"] = time.perf_counter() - clock
+    validate_audience(audience, graph, audiences)
     problems = activation_problems(
         list(activations) if activations is not None else default_activations(audience), graph
     )
@@ -161,6 +160,18 @@ def run(
         raise UnsupportedFeature(
             warehouse.dialect.name, "runs", "runs work on DuckDB and PostgreSQL today"
         )
+    # A graph that no longer matches the warehouse (a dropped column, a number column turned
+    # BOOLEAN) would make members exit silently: refuse before anything is written.
+    column_types = raise_on_mismatch(graph, warehouse)
+    compiled = compile(
+        audience,
+        graph,
+        dialect=warehouse.dialect.name,
+        as_of=as_of,
+        audiences=audiences,
+        column_types=column_types,
+    )
+    seconds["compile"] = time.perf_counter() - clock
     request = _Request(
         compiled,
         graph,

@@ -50,12 +50,12 @@ class StreamSink:
 def pending_events(warehouse: Any, audience_key: str, *, state_schema: str) -> int:
     """How many events of committed runs are still undelivered (what ``deliver`` would send,
     events over the size limit excepted): told to the user when stdout closed early."""
-    from linked_audiences.runs.engine import Ledger
+    from linked_audiences.runs.ledger import Ledger
     from linked_audiences.runs.state import State
 
     ledger = Ledger(State(warehouse, state_schema), audience_key)
     return sum(
         len(batch)
-        for run_id, _ in ledger.committed()
-        for batch in ledger.event_batches(run_id, ledger.watermark(run_id))
+        for run in ledger.committed()
+        for batch in ledger.event_batches(run.run_id, ledger.watermark(run.run_id))
     )
