@@ -32,6 +32,7 @@ from linked_audiences.datatypes import (
     DATE_LIKE_TYPES,
     ORDERED_TYPES,
     DataType,
+    OutOfRange,
     parse_iso_date,
     parse_iso_time,
     parse_iso_timestamp,
@@ -254,7 +255,29 @@ def audience_problems(
         for problem in _node_problems(known[key].condition, "$.condition", scope):
             problems.append(replace(problem, source=source) if source else problem)
     problems.extend(_cycle_problems(audience.key, known))
+    problems.extend(_key_problems(audience.key, graph))
     return problems
+
+
+def _key_problems(key: str, graph: DataGraph) -> Iterator[Problem]:
+    """A run event carries ``<audience key>: true|false`` next to trait values, entity columns
+    (``<slug>__<column>``) and matched entities (under their slug); a key equal to one of
+    those names would silently overwrite the flag or the value."""
+    if key in graph.profile.traits:
+        yield Problem("$.key", f"{key!r} is also a profile trait, which run events may carry")
+    for path in graph.relationship_paths():
+        entity = path.entity
+        if key == path.slug:
+            yield Problem(
+                "$.key",
+                f"{key!r} is also a relationship, whose matched entities run events may carry",
+            )
+        column = key.removeprefix(f"{path.slug}__")
+        if column != key and (column in entity.columns or column == entity.primary_key):
+            yield Problem(
+                "$.key",
+                f"{key!r} is the name run events give to column {column!r} of {path.slug!r}",
+            )
 
 
 def _reachable(root: str, known: dict[str, Audience]) -> list[str]:
@@ -474,7 +497,8 @@ def _value_rule(op: str, dtype: DataType, value: object) -> str | None:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return None if ok else f"{op} takes a whole number of days >= 0"
     if op in _DATE_OPS:
-        return None if _is_iso(value, "timestamp") else f"{op} takes an ISO-8601 date or timestamp"
+        rule = _iso_rule(value, "timestamp")
+        return f"{op} takes an ISO-8601 date or timestamp" if rule == "" else rule
     if op in _TEXT_OPS:
         return None if isinstance(value, str) else f"{op} takes a string"
     if op in ("equals_any_of", "contains_any_of"):
@@ -494,7 +518,10 @@ def _scalar_rule(dtype: DataType, value: object) -> str | None:
     elif dtype == "string":
         ok = isinstance(value, str)
     else:
-        ok = _is_iso(value, dtype)
+        rule = _iso_rule(value, dtype)
+        if rule:  # well-formed text that names an unusable instant
+            return rule
+        ok = rule is None
     if ok:
         return None
     shape = {
@@ -505,17 +532,21 @@ def _scalar_rule(dtype: DataType, value: object) -> str | None:
     return f"expected {shape}, got {value!r}"
 
 
-def _is_iso(value: object, dtype: str) -> bool:
+def _iso_rule(value: object, dtype: str) -> str | None:
+    """None when ``value`` is ISO text of ``dtype``; ``""`` when it is not ISO text at all;
+    else why the text cannot be used (a well-formed instant outside the years 1–9999)."""
     parse: Callable[[str], object] = {"date": parse_iso_date, "time": parse_iso_time}.get(
         dtype, parse_iso_timestamp
     )
     if not isinstance(value, str):
-        return False
+        return ""
     try:
         parse(value)
+    except OutOfRange as exc:
+        return str(exc)
     except ValueError:
-        return False
-    return True
+        return ""
+    return None
 
 
 _PLACE_NAMES: dict[Place, str] = {
