@@ -13,6 +13,7 @@ dict holding ``float("nan")`` fails the same way as a file holding ``NaN``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -183,7 +184,19 @@ def _construct_text(loader: DefinitionLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_str(loader: DefinitionLoader, node: yaml.ScalarNode) -> str:
+    """YAML's ``"\\ud83c\\udf89"`` escapes are UTF-16 halves (JSON text saved as YAML writes
+    them); join valid pairs into their character, as JSON does. Lone halves stay, and
+    :func:`problems` reports them."""
+    text = str(loader.construct_scalar(node))
+    if _BAD_TEXT.search(text):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    return text
+
+
 DefinitionLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+DefinitionLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def parse_yaml(text: str) -> Any:

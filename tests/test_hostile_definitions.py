@@ -8,12 +8,19 @@ lines and exit status 2; the library with a :class:`DefinitionError` naming the 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import linked_audiences as la
 from linked_audiences.cli import main
@@ -510,6 +517,14 @@ def test_nul_in_graph_text_is_an_error() -> None:
     assert "$.events[0].name" in [p.path for p in exc.value.problems]
 
 
+def test_json_text_saved_as_yaml_keeps_its_escaped_emoji(tmp_path: Path) -> None:
+    """``json.dumps`` writes 🎉 as two UTF-16 halves; YAML must read them as JSON does."""
+    text = json.dumps(audience({**VIP, "trait": "🎉"}, name="🎉"))
+    assert "\\ud83c" in text
+    data = read_document(write(tmp_path, "a.yaml", text))
+    assert data["name"] == data["condition"]["trait"] == "🎉"
+
+
 def test_error_lines_stay_one_line_whatever_the_keys_hold(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -599,3 +614,258 @@ def test_two_files_with_one_key_are_an_error_when_named(tmp_path: Path) -> None:
         load_audience_folder(tmp_path, root)
     with pytest.raises(DefinitionError, match="also defined in"):
         load_audience_folder(tmp_path)
+
+
+# -- 10. the published schemas are documents editors accept -----------------------------------
+
+
+def test_schemas_are_2020_12_documents_that_accept_the_examples() -> None:
+    import jsonschema  # the `test` extra installs it
+
+    from linked_audiences.schema import definition_schemas
+
+    schemas = definition_schemas()
+    for schema in schemas.values():
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        jsonschema.Draft202012Validator.check_schema(schema)
+    graph = jsonschema.Draft202012Validator(schemas["data_graph"])
+    assert not list(graph.iter_errors(read_document(EXAMPLES / "graph.yaml")))
+    audiences = jsonschema.Draft202012Validator(schemas["audience"])
+    for file in sorted((EXAMPLES / "audiences").glob("*.json")):
+        assert not list(audiences.iter_errors(read_document(file))), file
+    bad_count = {"type": "event", "event": "x", "count": {"at_least": 0}}
+    assert list(audiences.iter_errors(audience(bad_count)))
+
+
+# -- 11. fuzz: whatever the file holds, exit 0 or 2, one ``error:`` line per problem ---------
+
+#: Text that SQL must carry as data (quotes, escapes, LIKE wildcards, bidi marks, emoji).
+SQL_HOSTILE = ["'", "\\", "%", "_", ";", "--", "🎉", "\u200f", "\u202e", "\n", "é", " ", "''"]
+HOSTILE_TEXT = st.sampled_from([*SQL_HOSTILE, "\x00", "\ud800"])
+CLEAN_TEXT = st.lists(st.sampled_from(SQL_HOSTILE), max_size=6).map("".join)
+STRINGS = st.one_of(
+    st.text(max_size=12),
+    st.lists(HOSTILE_TEXT, max_size=5).map("".join),
+    st.sampled_from(
+        [
+            "is_vip",
+            "email",
+            "lifetime_value",
+            "last_seen_at",
+            "signup_date",
+            "Order Completed",
+            "user-accounts",
+            "account-cards",
+            "status",
+            "2024-01-01",
+            "0001-01-01T00:00:00+01:00",
+        ]
+    ),
+)
+NUMBERS = st.one_of(
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, 1, -1, 2**63, 10**6, True, False]),
+)
+SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, STRINGS)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(STRINGS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+OPERATORS = st.sampled_from(
+    [
+        "equals",
+        "equals_any_of",
+        "greater_than",
+        "contains",
+        "starts_with",
+        "exists",
+        "before_date",
+        "within_last",
+        "between",
+        "not_an_operator",
+    ]
+)
+
+
+@st.composite
+def conditions(draw: st.DrawFn, depth: int = 0) -> Any:
+    """Condition trees of the right shape holding wrong or hostile things."""
+    kind = draw(st.sampled_from(["trait", "group", "event", "entity", "audience", "junk"]))
+    if kind == "group" and depth < 4:
+        children = draw(st.lists(conditions(depth + 1), max_size=3))
+        return {
+            "type": "group",
+            "operator": draw(st.sampled_from(["and", "or", "xor"])),
+            "conditions": children,
+        }
+    if kind in ("event", "entity") and depth < 4:
+        node = {"type": kind, ("event" if kind == "event" else "relationship"): draw(STRINGS)}
+        if draw(st.booleans()):
+            node["count"] = {
+                draw(st.sampled_from(["at_least", "exactly", "at_most"])): draw(NUMBERS)
+            }
+        if draw(st.booleans()):
+            node["window"] = draw(
+                st.sampled_from(
+                    [
+                        {"within_last_days": draw(NUMBERS)},
+                        {"between_days_ago": [draw(NUMBERS), draw(NUMBERS)]},
+                    ]
+                )
+            )
+        if draw(st.booleans()):
+            node["where"] = draw(conditions(depth + 1))
+        return node
+    if kind == "audience":
+        return {"type": "audience", "key": draw(STRINGS), "without": draw(SCALARS)}
+    if kind == "junk":
+        return draw(JSON)
+    node = {
+        "type": draw(st.sampled_from(["trait", "property", "column"])),
+        "operator": draw(OPERATORS),
+    }
+    node[node["type"]] = draw(STRINGS)
+    node["value"] = draw(st.one_of(SCALARS, st.lists(SCALARS, max_size=4)))
+    return node
+
+
+#: (kind, name, type) of the example graph's comparable fields, for well-typed fuzzed nodes.
+FIELDS = [
+    ("trait", "email", "string"),
+    ("trait", "lifetime_value", "number"),
+    ("trait", "last_seen_at", "timestamp"),
+    ("trait", "signup_date", "date"),
+    ("trait", "is_vip", "boolean"),
+]
+TYPED_OPS = {
+    "string": [
+        "equals",
+        "not_equals",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "equals_any_of",
+        "contains_any_of",
+        "before_date",
+        "within_last",
+    ],
+    "number": ["equals", "less_than", "greater_than_or_equal", "equals_any_of"],
+    "timestamp": ["before_date", "after_date", "within_last", "after_next", "greater_than"],
+    "date": ["equals", "before_date", "within_next", "before_last", "less_than"],
+    "boolean": ["equals", "not_equals", "exists"],
+}
+ISO = st.builds(
+    lambda moment, offset: moment.isoformat() + offset,
+    st.datetimes(),
+    st.sampled_from(["", "Z", "+14:59", "-14:59", "+01:00", "-01:00"]),
+) | st.dates().map(str)
+DAYS = st.integers(min_value=0, max_value=73_000)  # the compiler clamps beyond (lead's change)
+
+
+def typed_value(draw: st.DrawFn, dtype: str, op: str) -> Any:
+    if op in ("within_last", "within_next", "before_last", "after_next"):
+        return draw(DAYS)
+    if op in ("before_date", "after_date") or dtype in ("timestamp", "date"):
+        return draw(ISO)
+    item = {"string": STRINGS, "number": NUMBERS, "boolean": st.booleans()}[dtype]
+    if dtype == "string":
+        item = st.one_of(CLEAN_TEXT, CLEAN_TEXT, STRINGS)
+    if op in ("equals_any_of", "contains_any_of"):
+        return draw(st.lists(item, min_size=1, max_size=4))
+    return draw(item)
+
+
+@st.composite
+def typed_conditions(draw: st.DrawFn, depth: int = 0) -> Any:
+    """Conditions that fit the example graph, so hostile values reach the compiler."""
+    kind = draw(st.sampled_from(["field", "field", "group", "event", "entity"]))
+    if kind == "group" and depth < 3:
+        children = draw(st.lists(typed_conditions(depth + 1), min_size=1, max_size=3))
+        return {
+            "type": "group",
+            "operator": draw(st.sampled_from(["and", "or"])),
+            "conditions": children,
+        }
+    if kind == "event":
+        where = {
+            "type": "property",
+            "property": "coupon",
+            "operator": "contains",
+            "value": draw(STRINGS),
+        }
+        return {
+            "type": "event",
+            "event": "Order Completed",
+            "count": {"at_least": draw(st.integers(1, 2**63 - 1))},
+            "window": {"within_last_days": draw(DAYS.filter(bool))},
+            "where": where,
+        }
+    if kind == "entity":
+        where = {
+            "type": "column",
+            "column": "balance",
+            "operator": "less_than",
+            "value": draw(NUMBERS),
+        }
+        return {
+            "type": "entity",
+            "relationship": "user-accounts",
+            "count": {"exactly": draw(st.integers(0, 3))},
+            **({"where": where} if draw(st.booleans()) else {}),
+        }
+    _, name, dtype = draw(st.sampled_from(FIELDS))
+    op = draw(st.sampled_from(TYPED_OPS[dtype]))
+    node = {"type": "trait", "trait": name, "operator": op}
+    return node if op == "exists" else {**node, "value": typed_value(draw, dtype, op)}
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, bytes]:
+    """(suffix, file content): bytes, text, JSON trees, deep nests and hostile definitions."""
+    suffix = draw(st.sampled_from([".json", ".yaml"]))
+    shape = draw(st.sampled_from(["bytes", "text", "tree", "deep", "audience", "typed", "typed"]))
+    if shape == "bytes":
+        return suffix, draw(st.binary(max_size=200))
+    if shape == "text":
+        return suffix, draw(st.text(max_size=200)).encode("utf-8", "surrogatepass")
+    if shape == "deep":
+        depth = draw(st.integers(min_value=1, max_value=3000))
+        return suffix, ("[" * depth + "]" * depth).encode()
+    if shape == "tree":
+        data = draw(JSON)
+    elif shape == "typed":
+        data = {"key": "fuzzed", "name": draw(CLEAN_TEXT), "condition": draw(typed_conditions())}
+    else:
+        key, name = draw(st.just("fuzzed") | STRINGS), draw(STRINGS)
+        data = {"key": key, "name": name, "condition": draw(conditions())}
+    text = json.dumps(data, ensure_ascii=draw(st.booleans()))
+    if suffix == ".yaml" and draw(st.booleans()):
+        text = yaml.safe_dump(json.loads(text), allow_unicode=True)  # real YAML, not just JSON
+    return suffix, text.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_fuzzed_definitions_exit_0_or_2_with_one_line_errors(document: tuple[str, bytes]) -> None:
+    suffix, content = document
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / f"fuzzed{suffix}"
+        file.write_bytes(content)
+        for command in ("validate", "compile"):
+            out, err = io.StringIO(), io.StringIO()
+            started = time.monotonic()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = main([command, GRAPH, str(file)])
+            assert time.monotonic() - started < 5, "a definition blew up"  # a hang, not speed
+            assert status in (0, 2), err.getvalue()
+            assert "Traceback" not in err.getvalue()
+            lines = err.getvalue().splitlines()
+            if status == 2:
+                assert lines and all(line.startswith("error: ") for line in lines), lines
+            else:
+                assert not lines
