@@ -92,6 +92,9 @@ Scalar = bool | int | float | str
 
 Value = Annotated[Scalar | list[Scalar], AfterValidator(_plain_value)]
 
+#: A JSON boolean: ``1``, ``"false"`` and ``"yes"`` are not (pydantic's lax mode took them).
+Flag = Annotated[bool, Strict()]
+
 #: A whole number in a count or a window: JSON integers only (``true`` and ``"2"`` are not).
 Whole = Annotated[int, Strict(), Field(le=INT64_MAX)]
 
@@ -199,7 +202,7 @@ class TraitCondition(_Comparison):
 
     type: Literal["trait"] = "trait"
     trait: str
-    without: bool = False
+    without: Flag = False
 
 
 class AudienceCondition(_Model):
@@ -207,7 +210,7 @@ class AudienceCondition(_Model):
 
     type: Literal["audience"] = "audience"
     key: str
-    without: bool = False
+    without: Flag = False
 
 
 class EventCondition(_Model):
@@ -215,7 +218,7 @@ class EventCondition(_Model):
 
     type: Literal["event"] = "event"
     event: str
-    without: bool = False
+    without: Flag = False
     count: Count = AT_LEAST_ONE
     window: Window | None = None
     where: Condition | None = None
@@ -226,7 +229,7 @@ class EntityCondition(_Model):
 
     type: Literal["entity"] = "entity"
     relationship: str
-    without: bool = False
+    without: Flag = False
     count: Count = AT_LEAST_ONE
     where: Condition | None = None
 
@@ -266,7 +269,7 @@ class Audience(_Model):
     key: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
     name: str
     description: str | None = None
-    include_anonymous: bool = False
+    include_anonymous: Flag = False
     condition: Condition
 
     @model_validator(mode="before")

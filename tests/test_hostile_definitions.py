@@ -175,6 +175,17 @@ def test_counts_are_json_integers_not_booleans_or_text(count: Any, path: str) ->
     assert problem(exc)[0] == path
 
 
+@pytest.mark.parametrize("flag", [1, 0, "false", "yes", None])
+def test_flags_are_json_booleans(flag: Any) -> None:
+    """``"without": "false"`` read as False (and 1 as True) before; neither is a boolean."""
+    with pytest.raises(DefinitionError) as exc:
+        validate_data(la.Audience, audience({**VIP, "without": flag}))
+    assert problem(exc)[0] == "$.condition.without"
+    with pytest.raises(DefinitionError) as exc:
+        validate_data(la.Audience, audience(VIP, include_anonymous=flag))
+    assert problem(exc)[0] == "$.include_anonymous"
+
+
 # -- 2. repeated keys ------------------------------------------------------------------------
 
 
