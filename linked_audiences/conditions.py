@@ -1,4 +1,4 @@
-"""The audience definition (SPEC §3): a typed condition tree, discriminated on ``type``.
+"""The audience definition: a typed condition tree, discriminated on ``type``.
 
 The models check shape only (field names, value kinds, count and window forms). Whether a
 definition makes sense against a data graph — names resolve, operators fit types, references
@@ -258,7 +258,7 @@ Condition = Annotated[
     | ColumnCondition,
     Field(discriminator="type"),
 ]
-"""Any node; where each kind may appear is checked by validation (SPEC §3 table)."""
+"""Any node; where each kind may appear is checked by validation."""
 
 Comparison = TraitCondition | PropertyCondition | ColumnCondition
 

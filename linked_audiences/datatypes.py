@@ -1,4 +1,4 @@
-"""The data types a condition can see (SPEC §1), shared by the graph and the condition AST."""
+"""The data types a condition can see, shared by the graph and the condition AST."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def _escape(char: str) -> str:
 
 
 class DefinitionError(ValueError):
-    """A data graph or audience breaks one or more rules of SPEC §2–3.
+    """A data graph or audience breaks one or more definition rules.
 
     All problems found are reported together, so one edit-and-retry cycle can fix them all.
     """

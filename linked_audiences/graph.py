@@ -1,4 +1,4 @@
-"""The data graph (SPEC §2): where profiles, entities and events live, and how they relate.
+"""The data graph: where profiles, entities and events live, and how they relate.
 
 A graph is validated as a whole when it is built: slugs are unique, every name it uses
 resolves, every ``join_on`` names the two entities it joins, and no chain of relationships

@@ -1,4 +1,4 @@
-"""Every definition rule of SPEC §2–3, checked before any SQL exists.
+"""Every definition rule of data graphs and audiences, checked before any SQL exists.
 
 Checks collect :class:`Problem`\\ s instead of stopping at the first, so a user sees all of a
 definition's mistakes at once, each with the JSON path of the offending node and the rule.
@@ -57,7 +57,7 @@ _DATE_OPS = ("before_date", "after_date")
 _DAY_OPS = ("within_last", "within_next", "before_last", "after_next")
 _TEXT_OPS = ("contains", "does_not_contain", "starts_with", "ends_with")
 
-#: Which column types each operator accepts (SPEC §3, Operators).
+#: Which column types each operator accepts.
 OPERATOR_TYPES: dict[str, frozenset[str]] = {
     "equals": ALL_TYPES,
     "not_equals": ALL_TYPES,
@@ -76,7 +76,7 @@ REFERENCE_OPERATORS: dict[str, frozenset[str]] = {
     "string": frozenset({"equals", "not_equals", *_TEXT_OPS}),
 }
 
-#: The identifier types that put a profile in the universe (SPEC §3, Universe).
+#: The identifier types that put a profile in the universe.
 UNIVERSE_IDENTIFIER_TYPES = ("user_id", "email", "android.idfa", "ios.idfa")
 ANONYMOUS_IDENTIFIER_TYPE = "anonymous_id"
 
@@ -89,7 +89,7 @@ Place = Literal["audience", "event", "entity"]
 
 
 def graph_problems(graph: DataGraph) -> list[Problem]:
-    """All rule breaks of a data graph (SPEC §2), in document order."""
+    """All rule breaks of a data graph, in document order."""
     problems: list[Problem] = []
     add = problems.append
     entities = {e.slug: e for e in graph.entities}
@@ -161,7 +161,7 @@ def _link_problems(
     """How one relationship attaches to its parent (profile or entity).
 
     Join columns are not required among an entity's declared ``columns``: those list what
-    conditions may filter on (SPEC §2's own example joins on an undeclared ``email``).
+    conditions may filter on (joining on an undeclared ``email`` is common).
     """
     if rel.trait is not None:
         if rel.trait.name not in graph.profile.traits:
