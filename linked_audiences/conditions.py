@@ -1,4 +1,4 @@
-"""The audience definition (SPEC §3): a typed condition tree, discriminated on ``type``.
+"""The audience definition: a typed condition tree, discriminated on ``type``.
 
 The models check shape only (field names, value kinds, count and window forms). Whether a
 definition makes sense against a data graph — names resolve, operators fit types, references
@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    Strict,
+    ValidationInfo,
     model_serializer,
     model_validator,
 )
+
+from linked_audiences import documents
+from linked_audiences.errors import DefinitionError, Problem
 
 Operator = Literal[
     "equals",
@@ -47,10 +53,50 @@ Operator = Literal[
     "after_next",
 ]
 
+INT64_MAX = 2**63 - 1
+"""Largest whole number every warehouse stores as an integer."""
+
+#: Deepest nesting of condition nodes (a group or an entity's where adds a level).
+MAX_CONDITION_DEPTH = 64
+#: Most condition nodes in one audience definition.
+MAX_CONDITIONS = 5_000
+
+#: Names of the properties every run event carries next to ``<audience key>: true|false``.
+RESERVED_KEYS = frozenset({"audience_key", "audience_name", "relationship", "entity_id"})
+
+
+def _plain_value(value: Any) -> Any:
+    """A value no engine reads differently: finite, no NUL, integers beyond 64 bits as floats.
+
+    JSON has one number type; an integer too large for BIGINT is still a valid number (it
+    fits a 64-bit float), so it is kept as the float every warehouse can compare with.
+    """
+    items = value if isinstance(value, list) else [value]
+    for i, item in enumerate(items):
+        rule = documents.text_rule(item) if isinstance(item, str) else documents.number_rule(item)
+        if rule:
+            where = f"item {i}: " if isinstance(value, list) else ""
+            raise ValueError(where + (f"the text {rule}" if isinstance(item, str) else rule))
+    if isinstance(value, list):
+        return [_wide_int(item) for item in value]
+    return _wide_int(value)
+
+
+def _wide_int(value: Any) -> Any:
+    big = isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX
+    return float(value) if big else value
+
+
 Scalar = bool | int | float | str
 """A literal a condition compares with. ``bool`` first, so JSON ``true`` stays a boolean."""
 
-Value = Scalar | list[Scalar]
+Value = Annotated[Scalar | list[Scalar], AfterValidator(_plain_value)]
+
+#: A JSON boolean: ``1``, ``"false"`` and ``"yes"`` are not (pydantic's lax mode took them).
+Flag = Annotated[bool, Strict()]
+
+#: A whole number in a count or a window: JSON integers only (``true`` and ``"2"`` are not).
+Whole = Annotated[int, Strict(), Field(le=INT64_MAX)]
 
 
 class _Model(BaseModel):
@@ -70,9 +116,9 @@ class _Model(BaseModel):
 class Count(_Model):
     """How many related entities (distinct) or event rows must match: exactly one bound."""
 
-    at_least: int | None = Field(None, ge=1)
-    exactly: int | None = Field(None, ge=0)
-    at_most: int | None = Field(None, ge=0)
+    at_least: Whole | None = Field(None, ge=1)
+    exactly: Whole | None = Field(None, ge=0)
+    at_most: Whole | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _one_bound(self) -> Count:
@@ -105,8 +151,8 @@ AT_LEAST_ONE = Count(at_least=1)
 class Window(_Model):
     """Event time window relative to ``as_of``; exactly one form."""
 
-    within_last_days: int | None = Field(None, ge=1)
-    between_days_ago: tuple[int, int] | None = None
+    within_last_days: Whole | None = Field(None, ge=1)
+    between_days_ago: tuple[Whole, Whole] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Window:
@@ -156,7 +202,7 @@ class TraitCondition(_Comparison):
 
     type: Literal["trait"] = "trait"
     trait: str
-    without: bool = False
+    without: Flag = False
 
 
 class AudienceCondition(_Model):
@@ -164,7 +210,7 @@ class AudienceCondition(_Model):
 
     type: Literal["audience"] = "audience"
     key: str
-    without: bool = False
+    without: Flag = False
 
 
 class EventCondition(_Model):
@@ -172,7 +218,7 @@ class EventCondition(_Model):
 
     type: Literal["event"] = "event"
     event: str
-    without: bool = False
+    without: Flag = False
     count: Count = AT_LEAST_ONE
     window: Window | None = None
     where: Condition | None = None
@@ -183,7 +229,7 @@ class EntityCondition(_Model):
 
     type: Literal["entity"] = "entity"
     relationship: str
-    without: bool = False
+    without: Flag = False
     count: Count = AT_LEAST_ONE
     where: Condition | None = None
 
@@ -212,7 +258,7 @@ Condition = Annotated[
     | ColumnCondition,
     Field(discriminator="type"),
 ]
-"""Any node; where each kind may appear is checked by validation (SPEC §3 table)."""
+"""Any node; where each kind may appear is checked by validation."""
 
 Comparison = TraitCondition | PropertyCondition | ColumnCondition
 
@@ -223,8 +269,39 @@ class Audience(_Model):
     key: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
     name: str
     description: str | None = None
-    include_anonymous: bool = False
+    include_anonymous: Flag = False
     condition: Condition
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any, info: ValidationInfo) -> Any:
+        """Plain JSON data of a bounded size, checked before pydantic builds any node.
+
+        A YAML alias can make a small file describe millions of nodes; building them would
+        exhaust memory long before validation could say so.
+        """
+        if not (info.context or {}).get(documents.CHECKED):
+            documents.check(data)
+        if isinstance(data, dict):
+            problems = condition_size_problems(data.get("condition"))
+            if problems:
+                raise DefinitionError(problems)
+        return data
+
+    @model_validator(mode="after")
+    def _key_not_reserved(self) -> Audience:
+        if self.key in RESERVED_KEYS:
+            raise DefinitionError(
+                [
+                    Problem(
+                        "$.key",
+                        f"{self.key!r} is a property of every run event; the audience's "
+                        "own true/false flag would overwrite it (reserved: "
+                        f"{', '.join(sorted(RESERVED_KEYS))})",
+                    )
+                ]
+            )
+        return self
 
     @classmethod
     def load(cls, path: str | Path) -> Audience:
@@ -240,6 +317,28 @@ class Audience(_Model):
 
 for _model in (GroupCondition, EventCondition, EntityCondition, Audience):
     _model.model_rebuild()
+
+
+def condition_size_problems(data: Any) -> list[Problem]:
+    """Nesting and node count of a raw condition tree, walked without recursion."""
+    stack: list[tuple[Any, str, int]] = [(data, "$.condition", 1)]
+    count = 0
+    while stack:
+        node, path, depth = stack.pop()
+        if not isinstance(node, dict):
+            continue  # the models report what is not a node
+        count += 1
+        if depth > MAX_CONDITION_DEPTH:
+            rule = f"conditions are nested more than {MAX_CONDITION_DEPTH} levels deep"
+            return [Problem(path, rule)]
+        if count > MAX_CONDITIONS:
+            return [Problem("$.condition", f"more than {MAX_CONDITIONS:,} condition nodes")]
+        children = node.get("conditions")
+        if isinstance(children, list):
+            stack.extend((c, f"{path}.conditions[{i}]", depth + 1) for i, c in enumerate(children))
+        if isinstance(node.get("where"), dict):
+            stack.append((node["where"], f"{path}.where", depth + 1))
+    return []
 
 
 def iter_children(node: Condition) -> Iterator[tuple[str, Condition]]:

@@ -1,4 +1,4 @@
-"""The data types a condition can see (SPEC §1), shared by the graph and the condition AST."""
+"""The data types a condition can see, shared by the graph and the condition AST."""
 
 from __future__ import annotations
 
@@ -59,4 +59,11 @@ def parse_iso_timestamp(text: str) -> datetime:
     parsed = datetime.fromisoformat(normalised)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise OutOfRange(f"{text!r} is outside the years 1 to 9999 in UTC") from None
+
+
+class OutOfRange(ValueError):
+    """ISO text that is well formed but names an instant no engine (nor Python) can hold."""

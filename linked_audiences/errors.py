@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -20,12 +24,26 @@ class Problem:
     source: str | None = None
 
     def __str__(self) -> str:
+        """One line, whatever the definition held: control, line-separator and bidi
+        characters (from file names, keys or values) are written as escapes."""
         where = f"{self.source}: {self.path}" if self.source else self.path
-        return f"{where}: {self.rule}"
+        return one_line(f"{where}: {self.rule}")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that could break or reorder a terminal line escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\U{code:08x}" if code > 0xFFFF else f"\\u{code:04x}"
 
 
 class DefinitionError(ValueError):
-    """A data graph or audience breaks one or more rules of SPEC §2–3.
+    """A data graph or audience breaks one or more definition rules.
 
     All problems found are reported together, so one edit-and-retry cycle can fix them all.
     """
@@ -47,8 +65,17 @@ def json_path(*parts: str | int) -> str:
     """Render path parts as JSONPath: ``json_path("condition", "conditions", 2)``."""
     out = "$"
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+        out += path_part(part)
     return out
+
+
+def path_part(part: str | int) -> str:
+    """``[2]``, ``.name`` or, for a key that is not a plain name, ``["a b"]``."""
+    if isinstance(part, int):
+        return f"[{part}]"
+    if _SIMPLE_KEY.fullmatch(part):
+        return f".{part}"
+    return f"[{json.dumps(part, ensure_ascii=False)}]"
 
 
 class UnsupportedFeature(NotImplementedError):

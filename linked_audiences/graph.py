@@ -1,4 +1,4 @@
-"""The data graph (SPEC §2): where profiles, entities and events live, and how they relate.
+"""The data graph: where profiles, entities and events live, and how they relate.
 
 A graph is validated as a whole when it is built: slugs are unique, every name it uses
 resolves, every ``join_on`` names the two entities it joins, and no chain of relationships
@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
+from linked_audiences import documents
 from linked_audiences.datatypes import DataType
-from linked_audiences.errors import DefinitionError, json_path
+from linked_audiences.errors import DefinitionError, Problem, json_path, path_part
 
 MAX_DEPTH = 6
 """Deepest level a relationship may reach; the profile is level 1 (Segment's limit)."""
@@ -245,11 +246,19 @@ class DataGraph(_Model):
 
         return load_model(cls, path)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any, info: ValidationInfo) -> Any:
+        """Plain JSON data (no NUL, no non-string keys), unless read from a file, which was."""
+        if not (info.context or {}).get(documents.CHECKED):
+            documents.check(data)
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> DataGraph:
         from linked_audiences.validation import graph_problems
 
-        problems = graph_problems(self)
+        problems = [*name_problems(self), *graph_problems(self)]
         if problems:
             raise DefinitionError(problems)
         self._paths = dict(_walk(self))
@@ -285,6 +294,78 @@ def _walk(graph: DataGraph) -> Iterator[tuple[str, RelationshipPath]]:
             yield from visit(rel.relationships, node, node.json_path)
 
     yield from visit(graph.relationships, None, "$")
+
+
+#: Characters no table or column name may hold: controls (NUL, newline, tab, …), line
+#: separators and lone surrogates. Any other character is fine inside a quoted identifier.
+_BAD_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def name_rule(name: str) -> str | None:
+    """Why ``name`` cannot be a column (or a table part, trait or property), or None."""
+    if not name.strip():
+        return "a name cannot be empty or only whitespace"
+    if name != name.strip():
+        return f"{name!r} starts or ends with whitespace"
+    if _BAD_NAME.search(name):
+        return f"{name!r} holds a control character"
+    return None
+
+
+def table_rule(name: str) -> str | None:
+    """Why ``name`` is not ``table``, ``schema.table`` or ``catalog.schema.table``, or None."""
+    parts = name.split(".")
+    if len(parts) > 3:
+        return f"{name!r} has {len(parts)} parts; a table is table, schema.table or db.schema.table"
+    for part in parts:
+        rule = name_rule(part)
+        if rule:
+            return f"table {name!r}: {rule}" if len(parts) > 1 else rule
+    return None
+
+
+def name_problems(graph: DataGraph) -> Iterator[Problem]:
+    """Table, column, trait and property names the compiler can quote, each with its path."""
+    checks: list[tuple[str, str | None, bool]] = []  # (path, name, is a table)
+    p = graph.profile
+    checks += [("$.profile.traits_table", p.traits_table, True)]
+    checks += [("$.profile.identifiers_table", p.identifiers_table, True)]
+    checks += [("$.profile.id_graph_table", p.id_graph_table, True)]
+    checks += [("$.profile.key", p.key, False)]
+    checks += [("$.profile.identifiers_timestamp", p.identifiers_timestamp, False)]
+    checks += [(f"$.profile.traits{path_part(t)}", t, False) for t in p.traits]
+    for i, e in enumerate(graph.entities):
+        base = f"$.entities[{i}]"
+        checks += [(f"{base}.table", e.table, True), (f"{base}.primary_key", e.primary_key, False)]
+        checks += [(f"{base}.columns{path_part(c)}", c, False) for c in e.columns]
+    for path, _, rel, _ in relationship_json_paths(graph.relationships):
+        link = rel.external_id or rel.trait
+        if link is not None:
+            checks.append(
+                (
+                    f"{path}.{'external_id' if rel.external_id else 'trait'}.join_key",
+                    link.join_key,
+                    False,
+                )
+            )
+        if rel.junction_table is not None:
+            j = rel.junction_table
+            checks += [(f"{path}.junction_table.table", j.table, True)]
+            checks += [(f"{path}.junction_table.primary_key", j.primary_key, False)]
+    for i, ev in enumerate(graph.events):
+        base = f"$.events[{i}]"
+        checks += [(f"{base}.table", ev.table, True), (f"{base}.timestamp", ev.timestamp, False)]
+        for field in ("profile_key", "segment_id", "event_column"):
+            checks.append((f"{base}.{field}", getattr(ev, field), False))
+        for prop, declared in ev.properties.items():
+            where = f"{base}.properties{path_part(prop)}"
+            checks.append((where, prop, False))
+            if isinstance(declared, EventProperty):
+                checks.append((f"{where}.column", declared.column, False))
+    for path, text, is_table in checks:
+        rule = None if text is None else (table_rule(text) if is_table else name_rule(text))
+        if rule:
+            yield Problem(path, rule)
 
 
 def relationship_json_paths(

@@ -1,4 +1,8 @@
-"""JSON Schema of the definition formats, generated from the models (never written by hand)."""
+"""JSON Schema of the definition formats, generated from the models (never written by hand).
+
+Each schema is a complete 2020-12 document (``$schema`` first, shared parts under ``$defs``)
+so that editors (VS Code's ``json.schemas``, yaml-language-server) accept it as it is.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,18 @@ from typing import Any
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
 
 def definition_schemas() -> dict[str, Any]:
     """``{"data_graph": …, "audience": …}``: what editors and UIs validate definitions with."""
     return {
-        "data_graph": DataGraph.model_json_schema(),
-        "audience": Audience.model_json_schema(),
+        "data_graph": _document(DataGraph.model_json_schema(), "data-graph"),
+        "audience": _document(Audience.model_json_schema(), "audience"),
     }
+
+
+def _document(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """``schema`` with the dialect and an id, so its ``#/$defs/…`` references resolve inside it
+    even when several schemas are bundled into one file."""
+    return {"$schema": DIALECT, "$id": f"urn:linked-audiences:{name}", **schema}

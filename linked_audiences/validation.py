@@ -1,4 +1,4 @@
-"""Every definition rule of SPEC §2–3, checked before any SQL exists.
+"""Every definition rule of data graphs and audiences, checked before any SQL exists.
 
 Checks collect :class:`Problem`\\ s instead of stopping at the first, so a user sees all of a
 definition's mistakes at once, each with the JSON path of the offending node and the rule.
@@ -32,6 +32,7 @@ from linked_audiences.datatypes import (
     DATE_LIKE_TYPES,
     ORDERED_TYPES,
     DataType,
+    OutOfRange,
     parse_iso_date,
     parse_iso_time,
     parse_iso_timestamp,
@@ -56,7 +57,7 @@ _DATE_OPS = ("before_date", "after_date")
 _DAY_OPS = ("within_last", "within_next", "before_last", "after_next")
 _TEXT_OPS = ("contains", "does_not_contain", "starts_with", "ends_with")
 
-#: Which column types each operator accepts (SPEC §3, Operators).
+#: Which column types each operator accepts.
 OPERATOR_TYPES: dict[str, frozenset[str]] = {
     "equals": ALL_TYPES,
     "not_equals": ALL_TYPES,
@@ -75,7 +76,7 @@ REFERENCE_OPERATORS: dict[str, frozenset[str]] = {
     "string": frozenset({"equals", "not_equals", *_TEXT_OPS}),
 }
 
-#: The identifier types that put a profile in the universe (SPEC §3, Universe).
+#: The identifier types that put a profile in the universe.
 UNIVERSE_IDENTIFIER_TYPES = ("user_id", "email", "android.idfa", "ios.idfa")
 ANONYMOUS_IDENTIFIER_TYPE = "anonymous_id"
 
@@ -88,7 +89,7 @@ Place = Literal["audience", "event", "entity"]
 
 
 def graph_problems(graph: DataGraph) -> list[Problem]:
-    """All rule breaks of a data graph (SPEC §2), in document order."""
+    """All rule breaks of a data graph, in document order."""
     problems: list[Problem] = []
     add = problems.append
     entities = {e.slug: e for e in graph.entities}
@@ -160,7 +161,7 @@ def _link_problems(
     """How one relationship attaches to its parent (profile or entity).
 
     Join columns are not required among an entity's declared ``columns``: those list what
-    conditions may filter on (SPEC §2's own example joins on an undeclared ``email``).
+    conditions may filter on (joining on an undeclared ``email`` is common).
     """
     if rel.trait is not None:
         if rel.trait.name not in graph.profile.traits:
@@ -254,7 +255,29 @@ def audience_problems(
         for problem in _node_problems(known[key].condition, "$.condition", scope):
             problems.append(replace(problem, source=source) if source else problem)
     problems.extend(_cycle_problems(audience.key, known))
+    problems.extend(_key_problems(audience.key, graph))
     return problems
+
+
+def _key_problems(key: str, graph: DataGraph) -> Iterator[Problem]:
+    """A run event carries ``<audience key>: true|false`` next to trait values, entity columns
+    (``<slug>__<column>``) and matched entities (under their slug); a key equal to one of
+    those names would silently overwrite the flag or the value."""
+    if key in graph.profile.traits:
+        yield Problem("$.key", f"{key!r} is also a profile trait, which run events may carry")
+    for path in graph.relationship_paths():
+        entity = path.entity
+        if key == path.slug:
+            yield Problem(
+                "$.key",
+                f"{key!r} is also a relationship, whose matched entities run events may carry",
+            )
+        column = key.removeprefix(f"{path.slug}__")
+        if column != key and (column in entity.columns or column == entity.primary_key):
+            yield Problem(
+                "$.key",
+                f"{key!r} is the name run events give to column {column!r} of {path.slug!r}",
+            )
 
 
 def _reachable(root: str, known: dict[str, Audience]) -> list[str]:
@@ -474,7 +497,8 @@ def _value_rule(op: str, dtype: DataType, value: object) -> str | None:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return None if ok else f"{op} takes a whole number of days >= 0"
     if op in _DATE_OPS:
-        return None if _is_iso(value, "timestamp") else f"{op} takes an ISO-8601 date or timestamp"
+        rule = _iso_rule(value, "timestamp")
+        return f"{op} takes an ISO-8601 date or timestamp" if rule == "" else rule
     if op in _TEXT_OPS:
         return None if isinstance(value, str) else f"{op} takes a string"
     if op in ("equals_any_of", "contains_any_of"):
@@ -494,7 +518,10 @@ def _scalar_rule(dtype: DataType, value: object) -> str | None:
     elif dtype == "string":
         ok = isinstance(value, str)
     else:
-        ok = _is_iso(value, dtype)
+        rule = _iso_rule(value, dtype)
+        if rule:  # well-formed text that names an unusable instant
+            return rule
+        ok = rule is None
     if ok:
         return None
     shape = {
@@ -505,17 +532,21 @@ def _scalar_rule(dtype: DataType, value: object) -> str | None:
     return f"expected {shape}, got {value!r}"
 
 
-def _is_iso(value: object, dtype: str) -> bool:
+def _iso_rule(value: object, dtype: str) -> str | None:
+    """None when ``value`` is ISO text of ``dtype``; ``""`` when it is not ISO text at all;
+    else why the text cannot be used (a well-formed instant outside the years 1–9999)."""
     parse: Callable[[str], object] = {"date": parse_iso_date, "time": parse_iso_time}.get(
         dtype, parse_iso_timestamp
     )
     if not isinstance(value, str):
-        return False
+        return ""
     try:
         parse(value)
+    except OutOfRange as exc:
+        return str(exc)
     except ValueError:
-        return False
-    return True
+        return ""
+    return None
 
 
 _PLACE_NAMES: dict[Place, str] = {
