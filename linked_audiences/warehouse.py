@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlglot import exp
 
@@ -23,6 +24,7 @@ from linked_audiences.dialects import (
 from linked_audiences.errors import UnsupportedFeature
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 
 class WarehouseUnavailable(ConnectionError):
@@ -87,7 +89,7 @@ class Warehouse:
         text = self.sql(query)
         cursor = self.connection.cursor()
         try:
-            cursor.execute(text)
+            _interruptible(cursor, lambda: cursor.execute(text))
         except Exception as exc:
             raise self.error(exc) from exc
         finally:
@@ -96,9 +98,13 @@ class Warehouse:
     def fetchall(self, query: exp.Expr | str) -> list[Row]:
         text = self.sql(query)
         cursor = self.connection.cursor()
-        try:
+
+        def run() -> list[Row]:
             cursor.execute(text)
             return [tuple(row) for row in cursor.fetchall()]
+
+        try:
+            return _interruptible(cursor, run)
         except Exception as exc:
             raise self.error(exc) from exc
         finally:
@@ -109,15 +115,19 @@ class Warehouse:
         text = self.sql(query)
         cursor = self.connection.cursor()
         try:
-            try:
+
+            def first() -> Any:
                 cursor.execute(text)
-                batch = cursor.fetchmany(size)
+                return cursor.fetchmany(size)
+
+            try:
+                batch = _interruptible(cursor, first)
             except Exception as exc:
                 raise self.error(exc) from exc
             while batch:
                 yield [tuple(row) for row in batch]
                 try:
-                    batch = cursor.fetchmany(size)
+                    batch = _interruptible(cursor, lambda: cursor.fetchmany(size))
                 except Exception as exc:
                     raise self.error(exc) from exc
         finally:
@@ -143,11 +153,63 @@ class Warehouse:
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # Leaving on an error (Ctrl-C during a query, say): a query that is still being
+        # cancelled can make close() refuse; the original error is the one to report.
+        with contextlib.suppress(Exception):
+            _cancel(self.connection)
+            self.close()
 
     def __repr__(self) -> str:
         return f"<Warehouse {self.dialect.name} {redact_url(self.url)!r}>"
+
+
+def _interruptible(cursor: Any, call: Callable[[], T]) -> T:
+    """``call()`` such that Ctrl-C stops it: a client blocked in C (DuckDB's execute) never
+    lets the main thread see SIGINT, so the call runs in a worker while the main thread
+    waits, and on KeyboardInterrupt asks the client to cancel the query, then re-raises."""
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed to the waiting thread
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=work, name="linked-audiences-query", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        # The signal may have come before the worker's query started, when a cancel does
+        # nothing: keep asking until the worker stops (bounded, then give up waiting).
+        for _ in range(300):
+            _cancel(cursor)
+            worker.join(0.1)
+            if not worker.is_alive():
+                break
+        raise
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
+def _cancel(cursor: Any) -> None:
+    """Ask the client to stop the running query (DuckDB: interrupt; DB-API drivers with a
+    connection-level cancel, like psycopg: cancel)."""
+    for target, method in ((cursor, "interrupt"), (getattr(cursor, "connection", None), "cancel")):
+        cancel = getattr(target, method, None)
+        if callable(cancel):
+            with contextlib.suppress(Exception):
+                cancel()
+            return
 
 
 def _close(cursor: Any) -> None:

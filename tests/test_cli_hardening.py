@@ -194,10 +194,14 @@ def test_ctrl_c_during_a_long_query_exits_130_in_one_line(tmp_path: Path) -> Non
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(3)  # the query runs for minutes; interrupt it mid-way
-    assert process.poll() is None, process.communicate()
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        time.sleep(3)  # the query runs for minutes; interrupt it mid-way
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # never leave a runaway query behind when the test fails
+        process.wait()
     assert process.returncode == 130, stderr
     assert stderr.strip() == "interrupted"
 
