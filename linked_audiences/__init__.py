@@ -1,6 +1,6 @@
 """linked-audiences: Segment-style Linked Audiences compiled to SQL for your own warehouse.
 
-``import linked_audiences as la``; the names below are the stable entry points (SPEC §5).
+``import linked_audiences as la``; the names below are the stable entry points.
 """
 
 from linked_audiences import runs

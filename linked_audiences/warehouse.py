@@ -1,4 +1,4 @@
-"""One object owns all I/O with a warehouse: SQL in, rows out (DESIGN: EngineAdapter).
+"""One object owns all I/O with a warehouse: SQL in, rows out (an engine adapter, as in SQLMesh).
 
 The core hands it sqlglot expressions; it renders them in its dialect, runs them through
 the warehouse's official client (imported lazily by ``dialects``) and fetches rows.

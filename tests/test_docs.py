@@ -121,6 +121,10 @@ _PRIVATE = re.compile(r"\bSPEC\b|\bDESIGN\b|\.\./shared|/work/shared")
 _PUBLIC = [
     *DOCS,
     *sorted((ROOT / "docs").glob("*.json")),  # schemas, generated from docstrings
+    *sorted((ROOT / "linked_audiences").rglob("*.py")),  # docstrings are documentation too
+    *sorted((ROOT / "dialects").glob("*.py")),
+    *sorted((ROOT / "examples").glob("*.py")),
+    ROOT / "pyproject.toml",
 ]
 
 

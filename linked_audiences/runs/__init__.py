@@ -1,5 +1,5 @@
 """Runs: warehouse-native snapshots and diffs into enter/exit events, delivered exactly once
-by ``messageId`` (SPEC §4)."""
+by ``messageId``."""
 
 from linked_audiences.runs import sinks
 from linked_audiences.runs.engine import (

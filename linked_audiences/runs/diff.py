@@ -85,7 +85,7 @@ class RunSql:
         return self._insert(MEMBERS, query)
 
     def _identifiers(self) -> exp.Select:
-        """One row per profile: its ``user_id`` and ``anonymous_id`` (SPEC §4: the most recent
+        """One row per profile: its ``user_id`` and ``anonymous_id`` (the most recent
         when the identifiers table has a timestamp column, else the greatest value)."""
         profile = self.graph.profile
         i = table(profile.identifiers_table, "i")

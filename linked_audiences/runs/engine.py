@@ -1,6 +1,6 @@
 """``la.run``: evaluate, snapshot, diff, prepare events, commit — then deliver.
 
-Order of a run (SPEC §4, DESIGN "Runs that cannot lose or duplicate"):
+Order of a run (docs/runs.md):
 
 1. compile; ensure the state tables; take the run lock; find the baseline (last committed
    run) and refuse a run backdated before it unless asked for;
@@ -142,7 +142,7 @@ def run(
     size_alert_percent: float | None = None,
     allow_backdated: bool = False,
 ) -> RunResult:
-    """Run ``audience`` once at ``as_of`` (SPEC §4); see the module docstring for the steps.
+    """Run ``audience`` once at ``as_of``; see the module docstring for the steps.
 
     A run whose ``as_of`` is earlier than the last committed run's is a DefinitionError
     unless ``allow_backdated``: its events would report changes out of order. The same
@@ -191,7 +191,7 @@ def run(
 
 
 def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
-    """Before anything is written or sent (SPEC §4: backdated runs only when asked for)."""
+    """Before anything is written or sent (backdated runs only when asked for)."""
     as_of = request.compiled.as_of
     if baseline is None or request.allow_backdated or as_of >= baseline.as_of:
         return
@@ -334,7 +334,7 @@ def _evaluate(
 
 
 def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int]:
-    """Counts for the run log, whatever the activations (SPEC §4 run record), over the
+    """Counts for the run log, whatever the activations, over the
     relationships of this run's definition and of the baseline's snapshot."""
     table, mine = ledger._of(MEMBERS, "m")
     members = ledger.w.scalar(

@@ -2,7 +2,7 @@
 
 Payloads are JSON objects built by SQL in the same INSERT that finds the changes, so a
 million-member backfill never passes through Python row by row; Python only streams the
-finished text out for delivery. The shape follows SPEC §4 and Segment's Linked Audiences
+finished text out for delivery. The shape follows Segment's Linked Audiences
 payloads (SEGMENT-NOTES §3).
 """
 
@@ -54,7 +54,7 @@ class EntityEnrichment(BaseModel):
 
 
 class Activation(BaseModel):
-    """One trigger to emit, with its target relationship and enrichment (SPEC §4)."""
+    """One trigger to emit, with its target relationship and enrichment."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,7 +85,7 @@ class Activation(BaseModel):
 
 
 def default_activations(audience: Audience) -> list[Activation]:
-    """SPEC §4: every trigger but Entity Values Changed, entity ones per named relationship."""
+    """By default: every trigger but Entity Values Changed, entity ones per named relationship."""
     activations = [
         Activation(trigger="audience_entered"),
         Activation(trigger="audience_exited"),

@@ -1,6 +1,6 @@
 """Where delivered events go: a JSON Lines file, a Python callable, or Segment's HTTP API.
 
-An event is a JSON-serialisable dict as SPEC §4 describes: ``type`` ("track" or "identify"),
+An event is a JSON-serialisable dict as docs/runs.md describes: ``type`` ("track" or "identify"),
 ``event`` (Track), ``userId`` / ``anonymousId``, ``timestamp`` (ISO-8601 text),
 ``properties`` (Track) or ``traits`` (Identify), ``context`` and a stable ``messageId``.
 
@@ -45,7 +45,7 @@ SEGMENT_HOST_ENV = "LA_SEGMENT_HOST"
 
 @runtime_checkable
 class Sink(Protocol):
-    """Accepts batches of events; what a run hands its events to (SPEC §4, Delivery)."""
+    """Accepts batches of events; what a run hands its events to."""
 
     def send(self, events: Sequence[dict[str, Any]]) -> None:
         """Return only once every event of ``events`` is accepted (durably, for files).

@@ -1,4 +1,4 @@
-"""The warehouse tables that hold run state, as data (DESIGN: table specs, not DDL strings).
+"""The warehouse tables that hold run state, as data (table specs, not DDL strings).
 
 Nothing here is ever updated in place: runs append rows keyed by ``run_id``, and the commit is
 one INSERT into ``la_runs`` guarded by ``UNIQUE (audience_key, previous_run_id)`` — a
