@@ -47,9 +47,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from linked_audiences.schema import definition_schemas
+    from linked_audiences.schema import bundled_schema, definition_schemas
 
-    print(json.dumps(definition_schemas(), indent=2))
+    if args.kind is None:
+        print(json.dumps(bundled_schema(), indent=2))
+    else:
+        print(json.dumps(definition_schemas()[args.kind.replace("-", "_")], indent=2))
     return EXIT_OK
 
 
@@ -323,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     schema = commands.add_parser("schema", help="print the JSON Schema of graphs and audiences")
+    schema.add_argument(
+        "--kind",
+        choices=["audience", "data-graph"],
+        help="print only this schema (default: one document that accepts either)",
+    )
     schema.set_defaults(handler=_cmd_schema)
 
     validate = commands.add_parser("validate", help="check audiences against a data graph")
@@ -334,7 +342,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--audiences",
         dest="audiences_dir",
         metavar="DIR",
-        type=_folder,
         help="folder of audiences that `audience` nodes may name (default: each AUDIENCE's folder)",
     )
     validate.set_defaults(handler=_cmd_validate)
@@ -484,7 +491,6 @@ def _definition_args(parser: argparse.ArgumentParser) -> None:
         "--audiences",
         dest="audiences_dir",
         metavar="DIR",
-        type=_folder,
         help="folder of audiences that `audience` nodes may name (default: the folder of AUDIENCE)",
     )
 
@@ -494,12 +500,6 @@ def _as_of(text: str) -> datetime:
         return parse_iso_timestamp(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
-
-
-def _folder(text: str) -> str:
-    if Path(text).exists() and not Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"expected a folder of audiences, got the file {text!r}")
-    return text
 
 
 def _percent(text: str) -> float:

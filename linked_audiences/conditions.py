@@ -263,11 +263,16 @@ Condition = Annotated[
 Comparison = TraitCondition | PropertyCondition | ColumnCondition
 
 
+MAX_NAME_LENGTH = 1_000
+
+
 class Audience(_Model):
     """An audience definition: a key, a name and one condition tree."""
 
     key: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
-    name: str
+    #: Every run event carries the name: a very long one would push events past Segment's
+    #: 32 KB limit (they would be skipped), so it is bounded like a title.
+    name: str = Field(max_length=MAX_NAME_LENGTH)
     description: str | None = None
     include_anonymous: Flag = False
     condition: Condition

@@ -22,6 +22,22 @@ def definition_schemas() -> dict[str, Any]:
     }
 
 
+def bundled_schema() -> dict[str, Any]:
+    """One 2020-12 document holding both schemas under ``$defs``: a file matches when it is
+    a data graph or an audience. What ``linked-audiences schema`` prints."""
+    parts = definition_schemas()
+    return {
+        "$schema": DIALECT,
+        "$id": "urn:linked-audiences:definitions",
+        "title": "linked-audiences definition (data graph or audience)",
+        "anyOf": [
+            {"$ref": "urn:linked-audiences:data-graph"},
+            {"$ref": "urn:linked-audiences:audience"},
+        ],
+        "$defs": parts,
+    }
+
+
 def _document(schema: dict[str, Any], name: str) -> dict[str, Any]:
     """``schema`` with the dialect and an id, so its ``#/$defs/…`` references resolve inside it
     even when several schemas are bundled into one file."""

@@ -352,7 +352,7 @@ def test_a_binary_definition_file(tmp_path: Path) -> None:
 
 def test_audiences_naming_a_file() -> None:
     result = _cli("preview", GRAPH, AUDIENCE, "--warehouse", "duckdb://", "--audiences", GRAPH)
-    assert "expected a folder" in result.stderr
+    assert "not a folder of audience definitions" in result.stderr
 
 
 def test_version_usage_and_help_for_newcomers() -> None:

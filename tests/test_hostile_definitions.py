@@ -775,7 +775,7 @@ ISO = st.builds(
     st.datetimes(),
     st.sampled_from(["", "Z", "+14:59", "-14:59", "+01:00", "-01:00"]),
 ) | st.dates().map(str)
-DAYS = st.integers(min_value=0, max_value=73_000)  # the compiler clamps beyond (lead's change)
+DAYS = st.one_of(st.integers(0, 73_000), st.integers(0, 2**63 - 1))  # bounds are clamped
 
 
 def typed_value(draw: st.DrawFn, dtype: str, op: str) -> Any:
@@ -880,3 +880,12 @@ def test_fuzzed_definitions_exit_0_or_2_with_one_line_errors(document: tuple[str
                 assert lines and all(line.startswith("error: ") for line in lines), lines
             else:
                 assert not lines
+
+
+def test_an_audience_name_that_would_push_events_past_32_kb_is_refused() -> None:
+    from linked_audiences.conditions import MAX_NAME_LENGTH
+
+    condition = {"type": "trait", "trait": "country", "operator": "exists"}
+    la.Audience.model_validate({"key": "k", "name": "n" * MAX_NAME_LENGTH, "condition": condition})
+    with pytest.raises(la.DefinitionError, match=r"\$\.name"):
+        validate_data(la.Audience, {"key": "k", "name": "n" * 40_000, "condition": condition})
