@@ -124,10 +124,19 @@ def test_query_errors_and_the_run_log_hide_the_password(tmp_path: Path) -> None:
         warehouse.fetchall(f'SELECT * FROM "{SENTINEL}"')
     assert caught.value.catalog and SENTINEL not in str(caught.value)
 
+    # Tables that match the graph, so the run starts; reading the trait then fails with the
+    # secret in the engine's message.
+    con = warehouse.connection
+    con.execute("CREATE TABLE ids (canonical_segment_id VARCHAR, type VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO ids VALUES ('p', 'user_id', 'u')")
+    con.execute(
+        "CREATE VIEW traits AS SELECT 'p' AS canonical_segment_id, "
+        f"CAST(error('no access for {SENTINEL}') AS DOUBLE) AS x"
+    )
     graph = la.DataGraph.model_validate(
         {
             "profile": {
-                "traits_table": SENTINEL,
+                "traits_table": "traits",
                 "identifiers_table": "ids",
                 "traits": {"x": "number"},
             }
