@@ -101,13 +101,14 @@ _NAIVE_TYPES = ("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP_NTZ", "TIMESTAMPNTZ", 
 _AWARE_MARKERS = ("WITH TIME ZONE", "TZ", "LTZ")
 
 
-def storage_of(sql_type: str | None) -> Storage:
+def storage_of(sql_type: str | None, declared: str = "timestamp") -> Storage:
     """The storage kind of a warehouse column type (as its catalog spells it).
 
-    Unknown types count as instants, which is what the compiled SQL assumed before it knew.
+    Unknown: a column declared ``date`` is taken to be a DATE, anything else an instant —
+    what a graph's declared types most often mean.
     """
     if not sql_type:
-        return "aware"
+        return "date" if declared == "date" else "aware"
     name = " ".join(sql_type.upper().split())
     name = name.split("(")[0].strip()
     if name == "DATE":

@@ -321,3 +321,14 @@ def test_preview_reads_stored_kinds_from_the_catalog(
             assert result.count == len(expected[audience.key]), audience.key
     finally:
         duckdb_tables.execute("SET GLOBAL TimeZone = 'UTC'")
+
+
+def test_a_date_column_without_catalog_types_is_compared_as_a_date() -> None:
+    """Declared `date` and no catalog: a DATE, compared with DATE literals and nothing
+    wrapped around the column (so engines filter it at the scan)."""
+    for operator, value in (("after_date", "2026-10-15"), ("within_last", 7)):
+        condition = {"type": "trait", "trait": "seen_day", "operator": operator, "value": value}
+        audience = la.Audience.model_validate({"key": "x", "name": "x", "condition": condition})
+        sql = la.compile(audience, GRAPH, as_of=AS_OF).profiles_sql
+        assert "TIME ZONE" not in sql.upper() and "TIMEZONE" not in sql.upper()
+        assert "CAST('2026-10-" in sql and "AS DATE)" in sql

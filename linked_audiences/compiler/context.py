@@ -113,17 +113,18 @@ class CompileContext:
             moment = MIN_MOMENT if days < 0 else MAX_MOMENT
         return self.timestamp(moment, storage)
 
-    def storage(self, table_name: str, column: str) -> Storage:
-        """How ``table_name.column`` is stored, when the catalog was read; else an instant."""
+    def storage(self, table_name: str, column: str, declared: DataType) -> Storage:
+        """How ``table_name.column`` is stored, when the catalog was read; else as declared
+        (a ``date`` is a DATE, a ``timestamp`` an instant)."""
         columns = self.column_types.get(table_name, {})
-        return storage_of(columns.get(column))
+        return storage_of(columns.get(column), declared)
 
     def trait_storage(self, name: str) -> Storage:
         """Wide traits are stored columns; long-layout traits are parsed from text into an
         instant (timestamps) or a DATE."""
         profile = self.graph.profile
         if profile.traits_layout == "wide":
-            return self.storage(profile.traits_table, name)
+            return self.storage(profile.traits_table, name, profile.traits[name])
         return "date" if profile.traits.get(name) == "date" else "aware"
 
     def as_declared(self, x: exp.Expr, dtype: DataType, storage: Storage) -> exp.Expr:

@@ -158,7 +158,8 @@ class Membership:
         rel = self.ctx.graph.relationship(reference.relationship)
         assert rel is not None
         value = col(scope.rows[reference.relationship], reference.column)
-        return value, self.ctx.storage(rel.entity.table, reference.column)
+        declared = rel.entity.columns[reference.column]
+        return value, self.ctx.storage(rel.entity.table, reference.column, declared)
 
     def _trait(self, node: TraitCondition, scope: Scope, holds: Holds) -> exp.Expr:
         dtype = self.ctx.graph.profile.traits[node.trait]
@@ -171,14 +172,14 @@ class Membership:
     def _column(self, node: ColumnCondition, scope: Scope, holds: Holds) -> exp.Expr:
         assert scope.rel is not None
         dtype = scope.rel.entity.columns[node.column]
-        storage = self.ctx.storage(scope.rel.entity.table, node.column)
+        storage = self.ctx.storage(scope.rel.entity.table, node.column, dtype)
         return self._comparison(node, col(scope.row, node.column), dtype, scope, storage)
 
     def _property(self, node: PropertyCondition, scope: Scope, holds: Holds) -> exp.Expr:
         source = scope.event
         assert source is not None
         column, dtype = source.property_column(node.property)  # type: ignore[misc]
-        storage = self.ctx.storage(source.table, column)
+        storage = self.ctx.storage(source.table, column, dtype)
         return self._comparison(node, col("ev", column), dtype, scope, storage)
 
     def _audience(self, node: AudienceCondition, scope: Scope, holds: Holds) -> exp.Expr:
@@ -241,7 +242,7 @@ class Membership:
         profile, joins = self.ctx.event_profile(source, "ev", "g")
         scope = Scope(self.ctx, profile, [profile], joins=joins, event=source)
         ts = col("ev", source.timestamp)
-        storage = self.ctx.storage(source.table, source.timestamp)
+        storage = self.ctx.storage(source.table, source.timestamp, "timestamp")
         where = [not_null(profile), not_null(ts), *self.window(ts, node.window, storage)]
         if source.event_column is not None:
             where.append(
