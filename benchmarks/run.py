@@ -9,7 +9,8 @@ rotation in one process: the compiled members query, the hand-written one
 scan of each table read). It checks that compiled and hand-written return the same profiles
 (a mismatch is a correctness finding and makes the exit status 1), times ``la.compile`` per
 dialect and ``la.preview``, and measures full runs on the demo in fresh subprocesses.
-Markdown goes to stdout and <workdir>/results.md, every number to <workdir>/results.json.
+Markdown goes to stdout and <workdir>/results.md, every number to <workdir>/results.json
+(written as each workload finishes; --out renames them). Previews run at the smallest size.
 Numbers depend on the machine and its load: this is a benchmark, not a test.
 """
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-runs", action="store_true", help="skip the full-run measurements")
     parser.add_argument("--no-preview", action="store_true", help="skip preview timings")
     parser.add_argument("--only", nargs="*", default=[], help="only these audience keys")
+    parser.add_argument("--out", default="results", help="<workdir>/<out>.json and .md")
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the scaling plot")
     parser.add_argument("--run-child", nargs=2, metavar=("DB", "KEY"), help=argparse.SUPPRESS)
     return parser
@@ -120,6 +122,12 @@ def _used(audience: Any, by: list[Any]) -> bool:
     )
 
 
+def _save(args: argparse.Namespace, results: dict[str, Any], sections: list[str]) -> None:
+    """Write what is measured so far, so a run cut short still leaves its numbers."""
+    (args.workdir / f"{args.out}.json").write_text(json.dumps(results, indent=1, default=str))
+    (args.workdir / f"{args.out}.md").write_text("\n".join(sections))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.run_child:
@@ -152,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             {"family": family, "label": w.label, "profiles": profiles, "rows": rows}
         )
         sections.append(report.workload_table(w.label, rows))
-        if not args.no_preview:
+        _save(args, results, sections)
+        smallest = min(args.demo if family == "demo" else args.tpch)
+        if not args.no_preview and profiles == (
+            smallest if family == "demo" else round(150_000 * smallest)
+        ):
             log(f"Previewing {w.label} …")
             previews[w.label] = timing.preview_times(w, args.preview_repeat)
         if family not in compiled_families:  # the same audiences at every size
@@ -180,11 +192,11 @@ def main(argv: list[str] | None = None) -> int:
             log(f"Full runs on the demo at {profiles:,} profiles (fresh subprocesses) …")
             rows = runs.run_measurements(Path(__file__).resolve(), path, args.workdir)
             results["runs"][str(profiles)] = rows
+            _save(args, results, md)
             md += [f"## Full runs, demo {profiles:,} profiles\n", report.runs_table(rows)]
     text = "\n".join(md)
     print(text)
-    (args.workdir / "results.md").write_text(text)
-    (args.workdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    _save(args, results, md)
     if args.plot:
         report.plot(results, args.plot)
     mismatches = [
