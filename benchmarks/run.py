@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--compile-repeat", type=int, default=20)
     parser.add_argument("--preview-repeat", type=int, default=3)
     parser.add_argument("--no-runs", action="store_true", help="skip the full-run measurements")
+    parser.add_argument(
+        "--runs-only", action="store_true", help="only the full-run measurements on the demo"
+    )
     parser.add_argument("--no-preview", action="store_true", help="skip preview timings")
     parser.add_argument("--only", nargs="*", default=[], help="only these audience keys")
     parser.add_argument("--out", default="results", help="<workdir>/<out>.json and .md")
@@ -150,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     demo_sources = []
     compiled_families: set[str] = set()
     for family, profiles, w in _workloads(args):
+        if args.runs_only:
+            if family == "demo":
+                demo_sources.append((profiles, w.path))
+            continue
         import duckdb
 
         with duckdb.connect(str(w.path), read_only=True) as con:

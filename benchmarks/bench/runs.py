@@ -2,8 +2,8 @@
 
 Each run is its own subprocess (``python benchmarks/run.py --run-child …``): the parent has
 built warehouses and run queries, so its peak RSS says nothing about a run. The child reports
-``la.run``'s per-step seconds and its own peak RSS (``ru_maxrss``, the kernel's VmHWM) as one
-JSON line. Run state lives in a copy of the warehouse, so the cached file stays untouched.
+``la.run``'s per-step seconds and its own peak RSS (VmHWM from /proc/self/status) as one JSON
+line. Run state lives in a copy of the warehouse, so the cached file stays untouched.
 """
 
 from __future__ import annotations
@@ -35,6 +35,18 @@ _CHANGES = (
 )
 
 
+def _vm_hwm_mb() -> float:
+    """Peak RSS of this process. Not ``ru_maxrss``: Linux keeps the parent's high-water mark
+    across fork and exec, so a child of a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(path: str, key: str) -> int:
     """One ``la.run`` of the demo audience ``key`` on ``path``; prints a JSON line."""
     import linked_audiences as la
@@ -42,7 +54,7 @@ def child(path: str, key: str) -> int:
     from linked_audiences.examples.generator import DEMO_AS_OF
     from linked_audiences.runs.sinks import JsonLinesSink
 
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline_mb = _vm_hwm_mb()
     graph, audiences = load_examples()
     audience = next(a for a in audiences if a.key == key)
     with tempfile.TemporaryDirectory() as folder:
@@ -65,8 +77,8 @@ def child(path: str, key: str) -> int:
                 "delivered": stats.delivered,
                 "seconds": stats.seconds,
                 "total_s": total,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "import_rss_mb": baseline_kb / 1024,
+                "peak_rss_mb": _vm_hwm_mb(),
+                "import_rss_mb": baseline_mb,
             }
         )
     )
