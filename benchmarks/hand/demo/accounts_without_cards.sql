@@ -1,0 +1,7 @@
+-- An active account that has no credit card.
+SELECT DISTINCT i.canonical_segment_id AS profile_id
+FROM ps_materialize.user_identifiers AS i
+JOIN prod.account AS a ON a.email = i.value
+WHERE i.type = 'email'
+  AND a.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM prod.credit_card AS c WHERE c.account_id = a.id)

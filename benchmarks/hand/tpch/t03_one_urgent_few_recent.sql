@@ -1,0 +1,7 @@
+-- One pass over orders: exactly one urgent order, at most 2 in the last 365 days. Customers
+-- without any order have no urgent order, so they can never qualify.
+SELECT o_custkey AS profile_id
+FROM tpch.orders
+GROUP BY o_custkey
+HAVING count(*) FILTER (WHERE o_orderpriority = '1-URGENT') = 1
+   AND count(*) FILTER (WHERE o_orderdate BETWEEN DATE '1997-08-03' AND DATE '1998-08-03') <= 2

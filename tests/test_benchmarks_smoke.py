@@ -1,0 +1,91 @@
+"""The benchmark harness keeps working: at a tiny scale, hand-written SQL agrees with compiled.
+
+``benchmarks/run.py`` times the compiled members query against an expert's hand-written query
+per audience; if either drifts (a compiler change, a new example audience, a renamed column)
+the comparison is meaningless, so this runs the harness on a 2,000-profile demo warehouse and,
+when ``tpchgen-cli`` is installed, TPC-H at scale factor 0.01. No timings are asserted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytestmark = pytest.mark.duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _has_tpchgen() -> bool:
+    return (Path(sys.executable).parent / "tpchgen-cli").exists() or bool(
+        shutil.which("tpchgen-cli")
+    )
+
+
+@pytest.fixture(scope="module")
+def runner() -> ModuleType:
+    return _load_runner()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench")
+
+
+def test_hand_written_and_naive_agree_with_compiled(runner: ModuleType, workdir: Path) -> None:
+    import duckdb
+    from bench.timing import check
+    from bench.workloads import build_queries, demo_workload, tpch_workload
+
+    workloads = [demo_workload(runner.demo_warehouse(workdir, 2000), 2000)]
+    if _has_tpchgen():
+        workloads.append(tpch_workload(runner.tpch_warehouse(workdir, 0.01), 0.01))
+    for workload in workloads:
+        with duckdb.connect(str(workload.path), read_only=True) as con:
+            build_queries(workload, con)
+            assert len(workload.queries) == len(workload.audiences) >= 10
+            for queries in workload.queries:
+                members, wrong = check(con, queries)
+                assert members >= 0
+                assert wrong == [], (workload.label, queries.key)
+                assert queries.floor, queries.key
+    naive = [q.key for q in workloads[0].queries if q.naive is not None]
+    assert "premium_cardholders" in naive and "upsell_premium" not in naive
+
+
+def test_the_command_writes_tables_and_json(
+    runner: ModuleType, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--workdir", str(workdir), "--demo", "2000", "--repeat", "1", "--warmup", "0"]
+    args += ["--compile-repeat", "1", "--preview-repeat", "1", "--no-runs"]
+    args += ["--tpch", *(["0.01"] if _has_tpchgen() else [])]
+    args += ["--only", "premium_cardholders", "upsell_premium", "t06_home_nation_supplier"]
+    assert runner.main(args) == 0
+    out = capsys.readouterr().out
+    assert "| premium_cardholders |" in out and "compiled/hand: median" in out
+    results = json.loads((workdir / "results.json").read_text())
+    rows = [r for w in results["workloads"] for r in w["rows"]]
+    assert {r["audience"] for r in rows} >= {"premium_cardholders", "upsell_premium"}
+    assert all(r["agree"] and r["compiled_s"] > 0 and r["hand_s"] > 0 for r in rows)
+
+
+def test_sizes_beyond_the_defaults_need_large(
+    runner: ModuleType, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert runner.main(["--workdir", str(workdir), "--demo", "10000000", "--tpch"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--large" in err
