@@ -91,7 +91,7 @@ class _Builder:
                 node.operator,
                 node.value,
                 self.reference(node.reference, rows),
-                self.ctx.storage(rel.entity.table, node.column),
+                self.ctx.storage(rel.entity.table, node.column, rel.entity.columns[node.column]),
             )
         if isinstance(node, EntityCondition):
             return self.entity(node, rows)
