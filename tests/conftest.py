@@ -93,6 +93,16 @@ def snowflake(fakesnow_port: int) -> Iterator[Any]:
     connection.close()
 
 
+#: PostgreSQL functions Redshift does not have, shadowed (they come before pg_catalog on the
+#: search path) by ones that fail, so SQL that relies on them fails on the stand-in too.
+REDSHIFT_LACKS = [
+    "CREATE SCHEMA IF NOT EXISTS redshift_lacks",
+    "CREATE OR REPLACE FUNCTION redshift_lacks.make_date(integer, integer, integer) "
+    "RETURNS date LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'function make_date does not exist on Redshift'; END $$",
+]
+
+
 @pytest.fixture(scope="session")
 def redshift(postgres_dsn: str) -> Iterator[Any]:
     """redshift-connector on the session's PostgreSQL, through the Redshift proxy.
@@ -116,8 +126,30 @@ def redshift(postgres_dsn: str) -> Iterator[Any]:
             ssl=False,
         )
         cursor = connection.cursor()
+        for statement in REDSHIFT_LACKS:
+            cursor.execute(statement)
+        cursor.execute("SET search_path = public, redshift_lacks, pg_catalog")
         cursor.execute("SET standard_conforming_strings = off")
         cursor.execute("SET TIME ZONE 'UTC'")
         connection.commit()
         yield connection
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def bigquery_endpoint() -> Iterator[str]:
+    """A bqemulator server (BigQuery stand-in) for this session, from .standins/bqemulator."""
+    from .engines import bqemulator_server
+    from .engines.standins import require
+
+    require(bqemulator_server.available(), "bqemulator (the BigQuery stand-in)")
+    with bqemulator_server.running_bqemulator() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def bigquery(bigquery_endpoint: str) -> Any:
+    """A google-cloud-bigquery client for the emulator, anonymous."""
+    from .engines.bqemulator_server import client
+
+    return client(bigquery_endpoint)

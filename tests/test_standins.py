@@ -10,6 +10,7 @@ sent to one must also parse in sqlglot as that warehouse's dialect.
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -139,3 +140,45 @@ def run_on_redshift(connection: Any, scenario: Scenario, zone: str) -> Answer:
 @given(scenario=scenarios(), zone=SESSION_ZONES)
 def test_redshift_matches_reference(redshift: Any, scenario: Scenario, zone: str) -> None:
     assert run_on_redshift(redshift, scenario, zone) == expected(scenario)
+
+
+# -- BigQuery (bqemulator) --------------------------------------------------------------------
+
+#: BigQuery's own naming rules: dataset names are letters, digits and underscores; table
+#: names add unicode letters, marks, dashes and spaces; column names (flexible names) add
+#: a few symbols, but no double quote, backslash or semicolon.
+_BQ_DATASET = re.compile(r"^[A-Za-z0-9_]+$")
+_BQ_TABLE = re.compile(r"^[\w\- ]+$")
+_BQ_COLUMN = re.compile(r"^[\w\- &%=+:'<>#|]+$")
+
+
+def bigquery_can_name(scenario: Scenario) -> bool:
+    for table, columns in scenario.column_types.items():
+        *dataset, name = table.split(".")
+        if not all(_BQ_DATASET.match(d) for d in dataset) or not _BQ_TABLE.match(name):
+            return False
+        if not all(_BQ_COLUMN.match(c) for c in columns):
+            return False
+    return True
+
+
+def run_on_bigquery(client: Any, scenario: Scenario) -> Answer:
+    from .engines.bigquery_loader import drop_datasets, load_tables, query
+
+    default = fresh_name("la")
+    try:
+        load_tables(client, default, scenario.tables, scenario.column_types)
+        profiles_sql, entities_sql = compiled_sql(scenario, "bigquery")
+        profiles = [tuple(r.values()) for r in query(client, profiles_sql, default)]
+        entities = [tuple(r.values()) for r in query(client, entities_sql, default)]
+        return answer(profiles, entities)
+    finally:
+        drop_datasets(client, default, scenario.column_types)
+
+
+@pytest.mark.bigquery
+@settings(SETTINGS, max_examples=15)
+@given(scenario=scenarios())
+def test_bigquery_matches_reference(bigquery: Any, scenario: Scenario) -> None:
+    assume(bigquery_can_name(scenario))
+    assert run_on_bigquery(bigquery, scenario) == expected(scenario)
