@@ -153,3 +153,17 @@ def bigquery(bigquery_endpoint: str) -> Any:
     from .engines.bqemulator_server import client
 
     return client(bigquery_endpoint)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session (pyspark, local[2]) for this test session: the Databricks
+    stand-in. Needs Java 17."""
+    import shutil
+
+    from .engines.spark_session import spark_session
+    from .engines.standins import require
+
+    require(shutil.which("java") is not None, "Java (for the local Spark session)")
+    with spark_session() as session:
+        yield session

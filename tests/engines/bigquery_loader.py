@@ -78,4 +78,6 @@ def load_tables(
 
 def drop_datasets(client: Any, default: str, column_types: dict[str, dict[str, str]]) -> None:
     for dataset in datasets(column_types, default):
-        client.delete_dataset(f"{client.project}.{dataset}", delete_contents=True, not_found_ok=True)
+        client.delete_dataset(
+            f"{client.project}.{dataset}", delete_contents=True, not_found_ok=True
+        )
