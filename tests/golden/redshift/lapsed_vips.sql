@@ -25,11 +25,9 @@ WITH "la_traits_text" AS (
     CASE
       WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
       THEN CASE
-        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM MAKE_DATE(
-          CAST(SUBSTRING("x"."last_seen_at" FROM 1 FOR 4) AS INTEGER),
-          CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INTEGER),
-          1
-        ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
+        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM CAST((
+          SUBSTRING("x"."last_seen_at" FROM 1 FOR 7) || '-01'
+        ) AS DATE) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
         THEN CAST(CASE
           WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
           THEN "x"."last_seen_at" || ' 00:00:00+00:00'
@@ -84,11 +82,9 @@ WITH "la_traits_text" AS (
     CASE
       WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?$'
       THEN CASE
-        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM MAKE_DATE(
-          CAST(SUBSTRING("x"."last_seen_at" FROM 1 FOR 4) AS INTEGER),
-          CAST(SUBSTRING("x"."last_seen_at" FROM 6 FOR 2) AS INTEGER),
-          1
-        ) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
+        WHEN CAST(SUBSTRING("x"."last_seen_at" FROM 9 FOR 2) AS INTEGER) <= EXTRACT(DAY FROM CAST((
+          SUBSTRING("x"."last_seen_at" FROM 1 FOR 7) || '-01'
+        ) AS DATE) + INTERVAL '1 MONTH' - INTERVAL '1 DAY')
         THEN CAST(CASE
           WHEN "x"."last_seen_at" ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
           THEN "x"."last_seen_at" || ' 00:00:00+00:00'
