@@ -24,10 +24,13 @@ from .engines.standins import reparse
 from .reference.evaluator import evaluate
 from .reference.strategies import Scenario, scenarios
 
+#: Derandomized: the stand-ins are third-party emulators with bugs of their own (fakesnow
+#: hangs on some quoted names), so CI runs the same examples every time; the random
+#: exploration of the compiler lives in the DuckDB and PostgreSQL differential tests.
 SETTINGS = settings(
     max_examples=20,
     deadline=None,
-    derandomize=False,
+    derandomize=True,
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
@@ -108,9 +111,9 @@ def run_on_snowflake(connection: Any, scenario: Scenario) -> Answer:
 @SETTINGS
 @given(scenario=scenarios())
 def test_snowflake_matches_reference(snowflake: Any, scenario: Scenario) -> None:
-    # fakesnow builds some of its own SQL from identifiers: a ' in a schema name hangs it,
-    # in a table name it reports "already exists". Snowflake itself takes any quoted name.
-    assume(not any("'" in name for name in identifiers(scenario)))
+    # fakesnow builds some of its own SQL from identifiers: a ' or " in a schema name hangs
+    # it, in a table name it reports "already exists". Snowflake takes any quoted name.
+    assume(not any("'" in name or '"' in name for name in identifiers(scenario)))
     assert run_on_snowflake(snowflake, scenario) == expected(scenario)
 
 
