@@ -91,6 +91,12 @@ class WarehouseDialect:
         lock lasts one run, not the session. None when there is nothing to release."""
         return None
 
+    def database_file(self) -> exp.Expr | None:
+        """A query answering the path of the database file this session writes, for an
+        embedded warehouse whose connections in one process share that file (so an
+        in-process run lock must be held on the file, not the connection); None elsewhere."""
+        return None
+
     #: URL schemes this warehouse answers to in ``la.connect``.
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ()
 

@@ -22,6 +22,19 @@ class DuckDB(WarehouseDialect):
         ordered = exp.Anonymous(this="LIST", expressions=[_ordered(value, order_by)])
         return exp.Anonymous(this="TO_JSON", expressions=[ordered])
 
+    def database_file(self) -> exp.Expr | None:
+        """DUCKDB_DATABASES() row of the current database: its file path (NULL in memory)."""
+        return (
+            exp.select(exp.column("path"))
+            .from_(exp.Anonymous(this="DUCKDB_DATABASES"))
+            .where(
+                exp.EQ(
+                    this=exp.column("database_name"),
+                    expression=exp.Anonymous(this="CURRENT_DATABASE"),
+                )
+            )
+        )
+
     def connect(self, url: str, *, read_only: bool = False, create: bool = True) -> Any:
         """``duckdb://`` in memory; ``duckdb:///rel.duckdb`` relative to the working folder;
         ``duckdb:////abs/path.duckdb`` absolute (SQLAlchemy's habit).

@@ -19,8 +19,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from sqlglot import exp
-
 from linked_audiences.warehouse import Warehouse
 
 _GUARD = threading.Lock()
@@ -56,21 +54,11 @@ def _database(warehouse: Warehouse) -> object:
     """What the in-process lock is held on: the connection, when the warehouse locks
     across sessions itself (its session lock is re-entrant, so one session must not take it
     twice); else the database file, which every connection to it shares."""
-    if warehouse.dialect.run_lock("") is None and warehouse.dialect.name == "duckdb":
-        databases = exp.Anonymous(this="DUCKDB_DATABASES")
-        query = (
-            exp.select(exp.column("path"))
-            .from_(databases)
-            .where(
-                exp.EQ(
-                    this=exp.column("database_name"),
-                    expression=exp.Anonymous(this="CURRENT_DATABASE"),
-                )
-            )
-        )
+    query = warehouse.dialect.database_file() if warehouse.dialect.run_lock("") is None else None
+    if query is not None:
         path = warehouse.scalar(query)
         if path:
-            return ("duckdb", os.path.realpath(str(path)))
+            return (warehouse.dialect.name, os.path.realpath(str(path)))
     return id(warehouse.connection)
 
 
