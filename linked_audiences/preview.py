@@ -18,11 +18,9 @@ from sqlglot import exp
 
 from linked_audiences.catalog import inspect_graph
 from linked_audiences.compiler import CompiledAudience, compile
-from linked_audiences.compiler.context import col, table
-from linked_audiences.compiler.membership import select
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
-from linked_audiences.sql import in_list
+from linked_audiences.sql import col, in_list, select, table
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
 

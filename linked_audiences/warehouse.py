@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlglot import exp
@@ -256,10 +256,3 @@ def _unavailable(dialect: WarehouseDialect, url: str, exc: Exception) -> Warehou
     """``from None``: the client's exception may quote the connection string and password."""
     reason = scrub(" ".join(str(exc).split()), url, dialect.name) or type(exc).__name__
     return WarehouseUnavailable(f"cannot connect to {dialect.name}: {reason}")
-
-
-def in_list(column: exp.Expr, values: Sequence[Any]) -> exp.Expr:
-    """``column IN (literal, …)``; FALSE when empty (an empty IN list is not valid SQL)."""
-    if not values:
-        return exp.false()
-    return exp.In(this=column, expressions=[exp.convert(v) for v in values])

@@ -18,7 +18,6 @@ import yaml
 from sqlglot import exp
 
 import linked_audiences as la
-from linked_audiences.compiler.context import string
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.loading import validate_data
 from linked_audiences.runs import DeliveryFailed, RunInProgress, run_log
@@ -26,6 +25,7 @@ from linked_audiences.runs import engine as engine_module
 from linked_audiences.runs.events import message_id
 from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.sinks import CallableSink
+from linked_audiences.sql import string
 
 from .conftest import EXAMPLES
 from .harness.pg import demo_postgres, pg_url

@@ -20,13 +20,12 @@ from linked_audiences.compiler.membership import (
     keys_as,
     needs_path,
     nested_link_joins,
-    not_null,
     profile_link_joins,
-    select,
 )
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Audience, Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import RelationshipPath
+from linked_audiences.sql import not_null, select
 
 MEMBERS = "la_members"
 

@@ -47,8 +47,7 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.datatypes import DataType
 from linked_audiences.graph import RelationshipPath
-from linked_audiences.sql import not_null as not_null  # re-exported for older imports
-from linked_audiences.sql import select as select
+from linked_audiences.sql import not_null, select
 
 Holds = dict[int, exp.Expr]
 """id(node) → the node's holds-expression in one scope (for matched entities)."""

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlglot import exp
 
 from linked_audiences.compiler import CompiledAudience
-from linked_audiences.compiler.context import CompileContext, col, cte_ref, string, table
-from linked_audiences.compiler.membership import not_null, select
+from linked_audiences.compiler.context import CompileContext
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph
 from linked_audiences.runs.events import MAX_EVENT_BYTES, Activation, message_id, payload
 from linked_audiences.runs.state import ENTITIES, EVENTS, MEMBERS, State, TableSpec
+from linked_audiences.sql import col, cte_ref, not_null, select, string, table
 
 NO_RUN = ""  # previous_run_id of a first run: never a real run id
 

@@ -31,8 +31,6 @@ from sqlglot import exp
 
 from linked_audiences.catalog import raise_on_mismatch
 from linked_audiences.compiler import CompiledAudience, compile
-from linked_audiences.compiler.context import col, string
-from linked_audiences.compiler.membership import select
 from linked_audiences.conditions import Audience
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
@@ -42,6 +40,7 @@ from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger
 from linked_audiences.runs.lock import RunInProgress, run_lock
 from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, FAILURES, MEMBERS, RUNS, State
+from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
 

@@ -14,11 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlglot import exp
 
-from linked_audiences.compiler.context import string
 from linked_audiences.conditions import Audience, EntityCondition, walk
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.errors import Problem
 from linked_audiences.graph import DataGraph
+from linked_audiences.sql import string
 
 Trigger = Literal[
     "audience_entered",

@@ -14,8 +14,6 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import col, string
-from linked_audiences.compiler.membership import select
 from linked_audiences.runs.events import MAX_EVENT_BYTES
 from linked_audiences.runs.state import (
     DELIVERIES,
@@ -27,6 +25,7 @@ from linked_audiences.runs.state import (
     State,
     TableSpec,
 )
+from linked_audiences.sql import col, select, string
 
 KEEP_RUNS = 50
 BATCH = 5_000

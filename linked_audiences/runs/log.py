@@ -6,9 +6,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import col, string
-from linked_audiences.compiler.membership import select
 from linked_audiences.runs.state import DEFAULT_SCHEMA, FAILURES, RUNS, State
+from linked_audiences.sql import col, select, string
 from linked_audiences.warehouse import Warehouse
 
 _RUN_COLUMNS = [name for name, _ in RUNS.columns]

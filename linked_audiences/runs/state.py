@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import ident, string
+from linked_audiences.sql import ident, string
 from linked_audiences.warehouse import Warehouse
 
 DEFAULT_SCHEMA = "linked_audiences"

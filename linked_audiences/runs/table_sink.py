@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import col, ident, string
-from linked_audiences.compiler.membership import select
 from linked_audiences.runs.state import DEFAULT_SCHEMA, TableSpec
+from linked_audiences.sql import col, ident, select, string
 from linked_audiences.warehouse import Warehouse
 
 OUTBOX = TableSpec(
