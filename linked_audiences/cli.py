@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from linked_audiences.loading import load_audience_folder
 from linked_audiences.preview import ExplorerGroup, Preview
 from linked_audiences.runs.engine import DeliveryFailed, RunConflict, RunInProgress
 from linked_audiences.warehouse import (
+    QUERY_THREAD,
     WarehouseError,
     WarehouseUnavailable,
     WarehouseURLError,
@@ -567,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        _leave_if_a_query_still_runs(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `linked-audiences compile … | head`: the reader left; not an error
         _silence_stdout()
@@ -581,6 +584,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return code
     return EXIT_USAGE
+
+
+def _leave_if_a_query_still_runs(code: int) -> None:
+    """Exit at once when a query the warehouse would not cancel still runs in its worker
+    thread: the interpreter's normal shutdown would kill that thread inside the client's
+    C++ code, which aborts the process (exit -6) instead of reporting ``code``."""
+    if any(thread.name == QUERY_THREAD and thread.is_alive() for thread in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def client_error_exit(exc: BaseException) -> int | None:

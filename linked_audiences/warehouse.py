@@ -167,6 +167,9 @@ class Warehouse:
         return f"<Warehouse {self.dialect.name} {redact_url(self.url)!r}>"
 
 
+QUERY_THREAD = "linked-audiences-query"
+
+
 def _interruptible(cursor: Any, call: Callable[[], T]) -> T:
     """``call()`` such that Ctrl-C stops it: a client blocked in C (DuckDB's execute) never
     lets the main thread see SIGINT, so the call runs in a worker while the main thread
@@ -174,25 +177,30 @@ def _interruptible(cursor: Any, call: Callable[[], T]) -> T:
     if threading.current_thread() is not threading.main_thread():
         return call()
     outcome: list[Any] = []
+    # The worker's own "done" flag, not Thread.is_alive(): a KeyboardInterrupt that lands
+    # inside Thread.join() can leave the thread marked stopped while its query still runs,
+    # and exiting then kills the thread inside the client's C++ code (abort, exit -6).
+    done = threading.Event()
 
     def work() -> None:
         try:
             outcome.append((True, call()))
         except BaseException as exc:  # handed to the waiting thread
             outcome.append((False, exc))
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="linked-audiences-query", daemon=True)
+    worker = threading.Thread(target=work, name=QUERY_THREAD, daemon=True)
     worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.05)
+        while not done.wait(0.05):
+            pass
     except KeyboardInterrupt:
         # The signal may have come before the worker's query started, when a cancel does
         # nothing: keep asking until the worker stops (bounded, then give up waiting).
         for _ in range(300):
             _cancel(cursor)
-            worker.join(0.1)
-            if not worker.is_alive():
+            if done.wait(0.1):
                 break
         raise
     ok, value = outcome[0]
