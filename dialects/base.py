@@ -61,8 +61,75 @@ class WarehouseDialect:
             unsupported_level=ErrorLevel.RAISE,
         )
 
-    #: Runs (snapshots, diffs, events) are implemented for this warehouse.
-    SUPPORTS_RUNS: ClassVar[bool] = False
+    # --- what a run relies on (the adapter's part of runs/) ------------------------------
+
+    #: How "one run of an audience at a time" is held: ``"session"`` — the warehouse's own
+    #: session lock (:meth:`run_lock`); ``"file"`` — an embedded database that one process
+    #: writes at a time; ``"lease"`` — expiring rows in the state schema (warehouses without
+    #: a lock a session can take: Snowflake, BigQuery, Redshift, Databricks).
+    RUN_LOCK: ClassVar[str] = "lease"
+    #: UNIQUE constraints are enforced, so the commit's compare-and-swap on the baseline is
+    #: one INSERT; elsewhere it is a conditional INSERT checked by reading it back.
+    ENFORCES_UNIQUE: ClassVar[bool] = False
+    #: The state tables take INSERT only (plain parquet tables on Spark): rows of runs that
+    #: never committed, and of pruned runs, are left in place and ignored instead of deleted.
+    APPEND_ONLY: ClassVar[bool] = False
+    #: ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` exists (not on Redshift or Spark).
+    ADD_COLUMN_IF_NOT_EXISTS: ClassVar[bool] = True
+
+    def state_type(self, kind: str) -> exp.DataType:
+        """The column type of a run-state column of kind ``kind`` (TEXT, BIGINT, …)."""
+        return exp.DataType.build(kind)
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        """Whether a client error is a UNIQUE constraint refusing a row (by error class or
+        SQLSTATE 23505, never by the message's wording)."""
+        return False
+
+    def catalog_rows(
+        self, connection: Any, fetchall: Any, names: set[str]
+    ) -> tuple[list[tuple[Any, ...]], str]:
+        """(catalog, schema, table, column, type) of every column of tables whose bare name
+        is one of ``names`` (``schema.table`` as a graph writes them; any case), and the
+        session's current schema.
+
+        ``fetchall`` runs a sqlglot query and returns its rows. Most warehouses answer from
+        ``information_schema.columns``; the rest override this.
+        """
+        info = exp.Table(
+            this=exp.to_identifier("columns"), db=exp.to_identifier("information_schema")
+        )
+        query = (
+            exp.select("table_catalog", "table_schema", "table_name", "column_name", "data_type")
+            .from_(info)
+            .where(
+                exp.In(
+                    this=exp.Lower(this=exp.column("table_name")),
+                    expressions=[exp.Literal.string(n) for n in bare_names(names)] or [exp.null()],
+                )
+            )
+            .order_by("ordinal_position")
+        )
+        rows = fetchall(query)
+        current = fetchall(exp.select(exp.CurrentSchema()))
+        return rows, str(current[0][0] or "") if current else ""
+
+    def session_tags(self, connection: Any, tags: dict[str, str]) -> None:
+        """Label every query this session issues from now on with ``tags`` (audience key,
+        run id), so the warehouse's cost can be attributed; ``{}`` clears them. Nothing on
+        warehouses without query tags."""
+
+    def estimate(self, connection: Any, sql: str) -> dict[str, Any]:
+        """What the warehouse can tell before a query runs: its plan (``EXPLAIN``)."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(
+                " ".join(str(v) for v in row if v is not None) for row in cursor.fetchall()
+            )
+        finally:
+            cursor.close()
+        return {"plan": plan}
 
     def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         """A JSON object from (key, value) pairs; NULL values stay as JSON null."""
@@ -71,6 +138,11 @@ class WarehouseDialect:
                 exp.JSONKeyValue(this=exp.Literal.string(k), expression=v) for k, v in pairs
             ]
         )
+
+    def payload_value(self, value: exp.Expr, kind: str | None) -> exp.Expr:
+        """A column's value as an event payload holds it (``kind``: its declared type,
+        None when undeclared); as it is where the JSON builder takes every type."""
+        return value
 
     def json_array_agg(self, value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
         """Aggregate JSON values into a JSON array, in a stable order."""
@@ -113,6 +185,11 @@ class WarehouseDialect:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def bare_names(names: set[str]) -> list[str]:
+    """The table part of each ``schema.table`` name, lower-cased, sorted."""
+    return sorted({name.split(".")[-1].lower() for name in names})
 
 
 class ClientUnavailable(RuntimeError):

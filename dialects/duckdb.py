@@ -14,7 +14,11 @@ class DuckDB(WarehouseDialect):
     name = "duckdb"
     sqlglot_dialect = "duckdb"
     URL_SCHEMES = ("duckdb",)
-    SUPPORTS_RUNS = True
+    RUN_LOCK = "file"
+    ENFORCES_UNIQUE = True
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        return "ConstraintException" in {cls.__name__ for cls in type(exc).__mro__}
 
     def json_array_agg(self, value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
         """LIST(... ORDER BY ...) as JSON: DuckDB's JSON_GROUP_ARRAY is a macro that takes no

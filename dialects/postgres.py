@@ -16,7 +16,11 @@ class Postgres(WarehouseDialect):
     SUPPORTS_TRY_CAST = False
     TEXT_TYPE = "TEXT"
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
-    SUPPORTS_RUNS = True
+    RUN_LOCK = "session"
+    ENFORCES_UNIQUE = True
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlstate", None) == "23505"
 
     def parse_text(
         self, text: exp.Expr, to: str, pattern: str, cast_text: exp.Expr | None = None

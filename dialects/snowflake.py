@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlglot import exp
 
-from .base import WarehouseDialect
+from .base import ClientUnavailable, WarehouseDialect, redact_url
+from .urls import client_kwargs, parse_url
 
 
 class Snowflake(WarehouseDialect):
@@ -18,3 +22,64 @@ class Snowflake(WarehouseDialect):
             this="CONVERT_TIMEZONE", expressions=[exp.Literal.string("UTC"), instant]
         )
         return exp.cast(converted, exp.DataType.build("TIMESTAMPNTZ"))
+
+    def json_text(self, json: exp.Expr) -> exp.Expr:
+        """TO_JSON: an OBJECT does not cast to VARCHAR."""
+        return exp.Anonymous(this="TO_JSON", expressions=[json])
+
+    def json_array_agg(self, value: exp.Expr, order_by: exp.Expr) -> exp.Expr:
+        """ARRAY_AGG(value) WITHIN GROUP (ORDER BY …): Snowflake has no JSON_ARRAYAGG."""
+        return exp.WithinGroup(
+            this=exp.ArrayAgg(this=value),
+            expression=exp.Order(expressions=[exp.Ordered(this=order_by)]),
+        )
+
+    def session_tags(self, connection: Any, tags: dict[str, str]) -> None:
+        """QUERY_TAG (JSON text, at most 2000 characters) on every query of the session."""
+        value = json.dumps(tags, sort_keys=True)[:2000] if tags else ""
+        literal = exp.Literal.string(value).sql("snowflake")
+        _execute(connection, f"ALTER SESSION SET QUERY_TAG = {literal}")
+
+    def connect(self, url: str, *, read_only: bool = False, create: bool = True) -> Any:
+        """snowflake-connector-python, session TIMEZONE UTC.
+
+        ``snowflake://user@account/database/schema?warehouse=W&role=R``: the password from
+        the URL or ``$LA_SNOWFLAKE_PASSWORD``; key-pair auth with ``private_key_file=…``
+        (and ``private_key_file_pwd``), browser SSO with ``authenticator=externalbrowser``;
+        every other parameter goes to ``snowflake.connector.connect`` as given.
+        """
+        try:
+            import snowflake.connector
+        except ImportError as exc:
+            raise ClientUnavailable(
+                'Snowflake needs its client: pip install "linked-audiences[snowflake]"'
+            ) from exc
+        parts = parse_url(url, "snowflake")
+        if not parts.host:
+            raise ValueError(f"no account in {redact_url(url)!r}: snowflake://user@ACCOUNT/db")
+        if not parts.user:
+            raise ValueError(
+                f"no user in {redact_url(url)!r}: snowflake://USER@account/database/schema"
+            )
+        options: dict[str, Any] = {"account": parts.host, "user": parts.user}
+        password = parts.secret(self.name)
+        if password:
+            options["password"] = password
+        for name, value in zip(("database", "schema"), parts.path, strict=False):
+            options[name] = value
+        if len(parts.path) > 2:
+            raise ValueError(
+                f"expected snowflake://user@account/database/schema, got {redact_url(url)!r}"
+            )
+        options.update(client_kwargs(parts.params))
+        session = dict(options.pop("session_parameters", None) or {})
+        session["TIMEZONE"] = "UTC"
+        return snowflake.connector.connect(**options, session_parameters=session)
+
+
+def _execute(connection: Any, statement: str) -> None:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()

@@ -260,28 +260,13 @@ class _Catalog:
 
     def __init__(self, warehouse: Warehouse, names: set[str]) -> None:
         self.dialect = warehouse.dialect.sqlglot_dialect
-        wanted = sorted({n.split(".")[-1].lower() for n in names})
-        info = exp.Table(
-            this=exp.to_identifier("columns"), db=exp.to_identifier("information_schema")
-        )
-        query = (
-            exp.select("table_catalog", "table_schema", "table_name", "column_name", "data_type")
-            .from_(info)
-            .where(
-                exp.In(
-                    this=exp.Lower(this=exp.column("table_name")),
-                    expressions=[exp.Literal.string(n) for n in wanted] or [exp.null()],
-                )
-            )
-            .order_by("ordinal_position")
-        )
+        rows, self.current_schema = warehouse.catalog(names)
         self.tables: dict[tuple[str, str, str], _Table] = {}
-        for cat, schema, table, column, data_type in warehouse.fetchall(query):
+        for cat, schema, table, column, data_type in rows:
             entry = self.tables.setdefault(
                 (str(cat), str(schema), str(table)), _Table(str(cat), str(schema), str(table), {})
             )
             entry.columns[str(column)] = str(data_type)
-        self.current_schema = str(warehouse.scalar(exp.select(exp.CurrentSchema())) or "")
 
     def table(self, name: str) -> _Table | str:
         """The table a graph name means, or a message saying why there is none."""

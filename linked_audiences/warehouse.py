@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from linked_audiences.dialects import (
 from linked_audiences.errors import UnsupportedFeature
 
 Row = tuple[Any, ...]
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -142,6 +144,28 @@ class Warehouse:
         return WarehouseError(
             f"{self.dialect.name}: {message or type(exc).__name__}", catalog=is_catalog_error(exc)
         )
+
+    def catalog(self, names: set[str]) -> tuple[list[Row], str]:
+        """(catalog, schema, table, column, type) of every column of the tables ``names``
+        (graph spellings, any case) may mean, and the session's current schema."""
+        return self.dialect.catalog_rows(self.connection, self.fetchall, names)
+
+    @contextlib.contextmanager
+    def tagged(self, tags: dict[str, str]) -> Iterator[None]:
+        """Tag every query of the block (Snowflake QUERY_TAG, BigQuery job labels, Redshift
+        query_group, Databricks query tags) so its cost can be attributed. A warehouse that
+        refuses a tag does not stop the work: the refusal is logged."""
+        self._tag(tags)
+        try:
+            yield
+        finally:
+            self._tag({})
+
+    def _tag(self, tags: dict[str, str]) -> None:
+        try:
+            self.dialect.session_tags(self.connection, tags)
+        except Exception as exc:
+            log.warning("%s refused the query tags: %s", self.dialect.name, self.error(exc))
 
     def scalar(self, query: exp.Expr | str) -> Any:
         rows = self.fetchall(query)

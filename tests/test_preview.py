@@ -39,7 +39,7 @@ def test_connect_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert absolute.fetchall("SELECT x FROM t") == [(1,)]
     with pytest.raises(ValueError, match="unknown warehouse URL 'oracle://x'"):
         la.connect("oracle://x")
-    with pytest.raises(la.UnsupportedFeature, match="not available yet"):
+    with pytest.raises(ValueError, match="no user in 'snowflake://account/db'"):
         la.connect("snowflake://account/db")
 
 

@@ -13,7 +13,6 @@ import pytest
 
 import linked_audiences as la
 from linked_audiences.demo import load_examples
-from linked_audiences.dialects import get_dialect
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.loading import validate_data
 from linked_audiences.runs import DeliveryFailed, RunConflict, RunInProgress, run_log
@@ -324,13 +323,6 @@ def test_failed_run_is_logged_and_leaves_no_state(
         f"SELECT count(*) FROM linked_audiences.la_members WHERE run_id <> '{result.run_id}'"
     )
     assert orphans == 0
-
-
-def test_runs_need_a_supported_warehouse() -> None:
-    graph, _ = load_examples()
-    fake = la.Warehouse(get_dialect("snowflake"), connection=None)
-    with pytest.raises(la.UnsupportedFeature, match="snowflake does not support runs"):
-        la.run(AUDIENCE, graph, fake, as_of=T1)
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------

@@ -171,7 +171,10 @@ class RunSql:
                 )
             )
             columns = checksum_columns.get(level.slug) or sorted(rel.entity.columns)
-            values = self.dialect.json_object([(c, col(alias, c)) for c in columns])
+            kinds = rel.entity.columns
+            values = self.dialect.json_object(
+                [(c, self.dialect.payload_value(col(alias, c), kinds.get(c))) for c in columns]
+            )
             cases.append(
                 exp.If(this=string(level.slug), true=exp.MD5(this=self.dialect.json_text(values)))
             )
@@ -212,7 +215,11 @@ class RunSql:
                     ),
                 )
             )
-            traits = [(t, ctx.trait("tr", t)) for t in activation.traits]
+            kinds = self.graph.profile.traits
+            traits = [
+                (t, self.dialect.payload_value(ctx.trait("tr", t), kinds.get(t)))
+                for t in activation.traits
+            ]
         entity_columns: list[tuple[str, exp.Expr]] = []
         if activation.relationship is not None and activation.entity_columns:
             rel = self.graph.relationship(activation.relationship)
@@ -227,7 +234,10 @@ class RunSql:
                     ),
                 )
             )
-            entity_columns = [(c, col("t", c)) for c in activation.entity_columns]
+            entity_columns = [
+                (c, self.dialect.payload_value(col("t", c), rel.entity.columns.get(c)))
+                for c in activation.entity_columns
+            ]
         arrays: list[tuple[str, exp.Expr]] = []
         for n, enrichment in enumerate(activation.entities):
             alias = f"x{n}"
@@ -327,7 +337,13 @@ class RunSql:
         assert rel is not None
         snapshot, mine = self._snapshot(ENTITIES, "s", self.run_id)
         item = self.dialect.json_object(
-            [*((c, col("t", c)) for c in columns), ("__entity", string(rel.entity.slug))]
+            [
+                *(
+                    (c, self.dialect.payload_value(col("t", c), rel.entity.columns.get(c)))
+                    for c in columns
+                ),
+                ("__entity", string(rel.entity.slug)),
+            ]
         )
         return select(
             [

@@ -32,14 +32,15 @@ from sqlglot import exp
 from linked_audiences.catalog import raise_on_mismatch
 from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.conditions import Audience
-from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
+from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
+from linked_audiences.runs.commit import RunConflict, commit, record_failure, timestamp
 from linked_audiences.runs.diff import NO_RUN, RunSql
 from linked_audiences.runs.events import Activation, activation_problems, default_activations
 from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger
-from linked_audiences.runs.lock import RunInProgress, run_lock
-from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, FAILURES, MEMBERS, RUNS, State
+from linked_audiences.runs.lock import Held, RunInProgress, run_lock
+from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, MEMBERS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -56,10 +57,6 @@ __all__ = [
     "deliver",
     "run",
 ]
-
-
-class RunConflict(RuntimeError):
-    """Another run of the audience committed from the same baseline first."""
 
 
 class DeliveryFailed(RuntimeError):
@@ -107,7 +104,7 @@ def deliver(
     """Send the pending events of committed runs (``linked-audiences deliver``)."""
     state = State(warehouse, state_schema)
     state.ensure()
-    with run_lock(warehouse, audience_key):
+    with run_lock(state, audience_key, f"deliver-{uuid.uuid4().hex[:12]}"):
         return Ledger(state, audience_key).deliver_pending(sink)
 
 
@@ -125,6 +122,7 @@ class _Request:
     fingerprint: str
     started_at: datetime
     seconds: dict[str, float]
+    run_id: str
 
 
 def run(
@@ -155,10 +153,6 @@ def run(
     )
     if problems:
         raise DefinitionError(problems)
-    if not warehouse.dialect.SUPPORTS_RUNS:
-        raise UnsupportedFeature(
-            warehouse.dialect.name, "runs", "runs work on DuckDB and PostgreSQL today"
-        )
     # A graph that no longer matches the warehouse (a dropped column, a number column turned
     # BOOLEAN) would make members exit silently: refuse before anything is written.
     column_types = raise_on_mismatch(graph, warehouse)
@@ -182,11 +176,15 @@ def run(
         definition_fingerprint(audience, graph, audiences),
         started_at,
         seconds,
+        f"{compiled.as_of:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}",
     )
     state = State(warehouse, state_schema)
     state.ensure()
-    with run_lock(warehouse, audience.key):
-        return _locked_run(Ledger(state, audience.key), request)
+    with (
+        warehouse.tagged({"audience": audience.key, "run": request.run_id}),
+        run_lock(state, audience.key, request.run_id) as held,
+    ):
+        return _locked_run(Ledger(state, audience.key), request, held)
 
 
 def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
@@ -211,7 +209,7 @@ def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
     )
 
 
-def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
+def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
     compiled, sink, seconds = request.compiled, request.sink, request.seconds
     history = ledger.committed()
     baseline = history[-1] if history else None
@@ -224,7 +222,7 @@ def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
         ) from exc
     ledger.drop_orphans()
     previous = baseline.run_id if baseline else None
-    run_id = f"{compiled.as_of:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+    run_id = request.run_id
     ledger.record_start(run_id, request.started_at)
     sql = RunSql(ledger.state, compiled, request.graph, run_id, previous or NO_RUN)
     audience = compiled.audience
@@ -241,6 +239,7 @@ def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
             Activation(trigger="entity_removed", relationship=s) for s in before if s not in named
         ]
     try:
+        held.renew()
         stats = _evaluate(
             ledger,
             sql,
@@ -249,6 +248,7 @@ def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
             seconds,
             emit=previous is not None or request.send_backfill,
         )
+        held.renew()
         previous_members = baseline.members if baseline else 0
         size_alert = bool(
             request.size_alert_percent is not None
@@ -267,9 +267,10 @@ def _locked_run(ledger: Ledger, request: _Request) -> RunResult:
                     ledger.record_delivery(earlier.run_id, last, run_id)
             ledger.record_delivery(run_id, stats["events"], run_id)
         segments.append((run_id, 0))
+        held.renew()
         _commit(ledger, run_id, previous, request, stats, size_alert)
     except Exception as exc:
-        _record_failure(ledger, run_id, request, exc)
+        record_failure(ledger, run_id, compiled.as_of, request.started_at, exc, request.fingerprint)
         raise
     try:
         ledger.prune(keep_snapshots=[run_id])
@@ -362,10 +363,6 @@ def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int
     return counts
 
 
-def _ts(moment: datetime) -> exp.Expr:
-    return exp.cast(string(moment.isoformat()), "TIMESTAMPTZ")
-
-
 def _commit(
     ledger: Ledger,
     run_id: str,
@@ -389,36 +386,12 @@ def _commit(
         string(run_id),
         string(ledger.key),
         string(previous or NO_RUN),
-        _ts(request.compiled.as_of),
-        _ts(request.started_at),
-        _ts(datetime.now(timezone.utc)),
+        timestamp(request.compiled.as_of),
+        timestamp(request.started_at),
+        timestamp(datetime.now(timezone.utc)),
         *(exp.Literal.number(stats[k]) for k in counted),
         *(exp.Literal.number(round(request.seconds.get(k, 0.0), 6)) for k in steps),
         exp.true() if size_alert else exp.false(),
         string(request.fingerprint),
     ]
-    try:
-        ledger.w.execute(ledger.state.insert(RUNS, values))
-    except Exception as exc:
-        if "constraint" in str(exc).lower() or "unique" in str(exc).lower():
-            raise RunConflict(
-                f"another run of {ledger.key!r} committed from the same baseline first; run again"
-            ) from exc
-        raise
-
-
-def _record_failure(ledger: Ledger, run_id: str, request: _Request, exc: BaseException) -> None:
-    """Best effort: a failed run is logged when the warehouse still answers."""
-    try:
-        values = [
-            string(run_id),
-            string(ledger.key),
-            _ts(request.compiled.as_of),
-            _ts(request.started_at),
-            _ts(datetime.now(timezone.utc)),
-            string(" ".join(f"{type(exc).__name__}: {exc}".split())[:2000]),
-            string(request.fingerprint),
-        ]
-        ledger.w.execute(ledger.state.insert(FAILURES, values))
-    except Exception:
-        pass
+    commit(ledger, run_id, previous or NO_RUN, values)

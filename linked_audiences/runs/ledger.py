@@ -19,6 +19,7 @@ from linked_audiences.runs.state import (
     DELIVERIES,
     ENTITIES,
     EVENTS,
+    FAILURES,
     MEMBERS,
     RUN_STARTS,
     RUNS,
@@ -64,7 +65,8 @@ class Ledger:
         no other committed run follows."""
         runs, mine = self._of(RUNS, "r")
         names = ("run_id", "previous_run_id", "members", "as_of", "committed_at")
-        query = select([col("r", c) for c in names], runs, where=[mine])
+        live = exp.Not(this=exp.In(this=col("r", "run_id"), query=self.withdrawn_ids()))
+        query = select([col("r", c) for c in names], runs, where=[mine, live])
         rows = self.w.fetchall(query)
         by_id = {str(r[0]): r for r in rows}
         followed = {str(r[1]) for r in rows}
@@ -91,7 +93,14 @@ class Ledger:
 
     def _committed_ids(self) -> exp.Subquery:
         runs, mine = self._of(RUNS, "cr")
-        return select([col("cr", "run_id")], runs, where=[mine]).subquery()
+        live = exp.Not(this=exp.In(this=col("cr", "run_id"), query=self.withdrawn_ids()))
+        return select([col("cr", "run_id")], runs, where=[mine, live]).subquery()
+
+    def withdrawn_ids(self) -> exp.Subquery:
+        """Runs that failed: on warehouses without enforced UNIQUE, a run that lost the
+        commit race may have left an ``la_runs`` row, which its failure row withdraws."""
+        failures, mine = self._of(FAILURES, "wf")
+        return select([col("wf", "run_id")], failures, where=[mine]).subquery()
 
     def watermark(self, run_id: str) -> int:
         """Highest seq of ``run_id`` delivered by a sink or by a committed run's caller."""
@@ -144,18 +153,14 @@ class Ledger:
             after = rows[-1][0]
 
     def record_delivery(self, run_id: str, through: int, via_run: str | None) -> None:
-        row = exp.Tuple(
-            expressions=[
-                string(self.key),
-                string(run_id),
-                exp.Literal.number(through),
-                string(via_run) if via_run else exp.cast(exp.null(), "TEXT"),
-                exp.cast(string(datetime.now(timezone.utc).isoformat()), "TIMESTAMPTZ"),
-            ]
-        )
-        self.w.execute(
-            exp.Insert(this=self.state.table(DELIVERIES), expression=exp.Values(expressions=[row]))
-        )
+        values = [
+            string(self.key),
+            string(run_id),
+            exp.Literal.number(through),
+            string(via_run) if via_run else exp.cast(exp.null(), "TEXT"),
+            exp.cast(string(datetime.now(timezone.utc).isoformat()), "TIMESTAMPTZ"),
+        ]
+        self.w.execute(self.state.insert(DELIVERIES, values))
 
     def deliver_pending(self, sink: EventSink) -> int:
         """Send every undelivered event of committed runs, oldest run first."""
@@ -175,16 +180,12 @@ class Ledger:
 
     def record_start(self, run_id: str, started_at: datetime) -> None:
         """Before a run writes anything: lets :meth:`drop_orphans` find its rows by id."""
-        row = exp.Tuple(
-            expressions=[
-                string(self.key),
-                string(run_id),
-                exp.cast(string(started_at.isoformat()), "TIMESTAMPTZ"),
-            ]
-        )
-        self.w.execute(
-            exp.Insert(this=self.state.table(RUN_STARTS), expression=exp.Values(expressions=[row]))
-        )
+        values = [
+            string(self.key),
+            string(run_id),
+            exp.cast(string(started_at.isoformat()), "TIMESTAMPTZ"),
+        ]
+        self.w.execute(self.state.insert(RUN_STARTS, values))
 
     def drop_orphans(self) -> None:
         """Rows of runs that started but never committed (killed or failed): never read, now
@@ -201,6 +202,9 @@ class Ledger:
             self._delete_runs((MEMBERS, ENTITIES, EVENTS, RUN_STARTS), orphans)
 
     def _delete_runs(self, specs: Sequence[TableSpec], run_ids: list[str]) -> None:
+        """Delete rows of ``run_ids``; on append-only state they stay, never read again."""
+        if self.w.dialect.APPEND_ONLY:
+            return
         for spec in specs:
             self.w.execute(
                 exp.Delete(

@@ -8,11 +8,12 @@ both commit. Rows of runs that never committed are orphans: ignored, then cleane
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 
-from linked_audiences.sql import ident, string
+from linked_audiences.sql import ident
 from linked_audiences.warehouse import Warehouse
 
 DEFAULT_SCHEMA = "linked_audiences"
@@ -68,8 +69,16 @@ DELIVERIES = _spec(
 #: Every run records its id here before it writes anything else, so the rows of a run that
 #: never committed are found by id, without scanning the snapshot tables.
 RUN_STARTS = _spec("la_run_starts", "audience_key TEXT, run_id TEXT, started_at TIMESTAMPTZ")
+#: Run-lock leases where the warehouse has no lock a session can take: a run holds the lock
+#: of its audience while its newest lease has not expired and it wrote no release
+#: (``released``); the token is the run's id. Times are seconds since the epoch (UTC), so no
+#: client's handling of time zones can move an expiry.
+LOCKS = _spec(
+    "la_locks",
+    "audience_key TEXT, token TEXT, acquired_at DOUBLE, expires_at DOUBLE, released BOOLEAN",
+)
 
-ALL_TABLES = (RUNS, FAILURES, RUN_STARTS, MEMBERS, ENTITIES, EVENTS, DELIVERIES)
+ALL_TABLES = (RUNS, FAILURES, RUN_STARTS, MEMBERS, ENTITIES, EVENTS, DELIVERIES, LOCKS)
 
 
 class State:
@@ -84,28 +93,29 @@ class State:
             table.set("alias", exp.TableAlias(this=ident(alias)))
         return table
 
-    def insert(self, spec: TableSpec, values: list[exp.Expr]) -> exp.Insert:
+    def insert(self, spec: TableSpec, values: Sequence[exp.Expr]) -> exp.Insert:
         """One row, by column name: state made by an earlier version may order them
         differently (columns added later come last)."""
         target = exp.Schema(
             this=self.table(spec), expressions=[ident(name) for name, _ in spec.columns]
         )
         return exp.Insert(
-            this=target, expression=exp.Values(expressions=[exp.Tuple(expressions=values)])
+            this=target, expression=exp.Values(expressions=[exp.Tuple(expressions=list(values))])
         )
 
     def ensure(self) -> None:
         """CREATE SCHEMA / TABLE IF NOT EXISTS, then add columns that state made by an
         earlier version lacks: safe to call on every run."""
+        dialect = self.warehouse.dialect
         self.warehouse.execute(
             exp.Create(this=exp.Table(this=ident(self.schema)), kind="SCHEMA", exists=True)
         )
         for spec in ALL_TABLES:
             columns: list[exp.Expr] = [
-                exp.ColumnDef(this=ident(name), kind=exp.DataType.build(kind))
+                exp.ColumnDef(this=ident(name), kind=dialect.state_type(kind))
                 for name, kind in spec.columns
             ]
-            if spec.unique:
+            if spec.unique and dialect.ENFORCES_UNIQUE:
                 columns.append(
                     exp.UniqueColumnConstraint(
                         this=exp.Schema(expressions=[ident(c) for c in spec.unique])
@@ -121,13 +131,13 @@ class State:
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
-        columns = exp.Table(this=ident("columns"), db=ident("information_schema"))
-        query = (
-            exp.select(exp.column("table_name"), exp.column("column_name"))
-            .from_(columns)
-            .where(exp.EQ(this=exp.column("table_schema"), expression=string(self.schema)))
-        )
-        present = {(str(t).lower(), str(c).lower()) for t, c in self.warehouse.fetchall(query)}
+        rows, _ = self.warehouse.catalog({f"{self.schema}.{spec.name}" for spec in ALL_TABLES})
+        present = {
+            (str(t).lower(), str(c).lower())
+            for _, schema, t, c, _ in rows
+            if str(schema).lower() == self.schema.lower()
+        }
+        dialect = self.warehouse.dialect
         for spec in ALL_TABLES:
             for name, kind in spec.columns:
                 if (spec.name, name) in present:
@@ -139,7 +149,9 @@ class State:
                         actions=[
                             # IF NOT EXISTS: another process may be adding it right now
                             exp.ColumnDef(
-                                this=ident(name), kind=exp.DataType.build(kind), exists=True
+                                this=ident(name),
+                                kind=dialect.state_type(kind),
+                                exists=dialect.ADD_COLUMN_IF_NOT_EXISTS,
                             )
                         ],
                     )
