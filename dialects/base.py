@@ -148,6 +148,10 @@ class WarehouseDialect:
         """Aggregate JSON values into a JSON array, in a stable order."""
         return exp.JSONArrayAgg(this=_ordered(value, order_by))
 
+    def empty_json_array(self) -> exp.Expr:
+        """``[]``, as a value :meth:`json_object` nests as an empty array."""
+        return exp.cast(exp.Literal.string("[]"), exp.DataType.build("JSON"))
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         """The JSON value as text, for storing and sending."""
         return exp.cast(json, exp.DataType.build(self.TEXT_TYPE, dialect=self.sqlglot_dialect))

@@ -20,6 +20,13 @@ class BigQuery(WarehouseDialect):
         """DATETIME(x, 'UTC'): the civil time of a TIMESTAMP in UTC."""
         return exp.Anonymous(this="DATETIME", expressions=[instant, exp.Literal.string("UTC")])
 
+    def empty_json_array(self) -> exp.Expr:
+        """An empty ARRAY<JSON>, the type of :meth:`json_array_agg` (a STRING does not cast
+        to JSON on BigQuery)."""
+        return exp.cast(
+            exp.Array(expressions=[]), exp.DataType.build("ARRAY<JSON>", dialect="bigquery")
+        )
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="TO_JSON_STRING", expressions=[json])
 
@@ -41,24 +48,33 @@ class BigQuery(WarehouseDialect):
         wanted = wanted or [exp.null()]
         rows: list[tuple[Any, ...]] = []
         for dataset in sorted(datasets):
+            # INFORMATION_SCHEMA stays unquoted (emulators accept no other spelling), so
+            # this one query is rendered without quoting every identifier.
             info = exp.Table(
-                this=exp.to_identifier("COLUMNS"),
-                db=exp.to_identifier("INFORMATION_SCHEMA"),
+                this=exp.Identifier(this="COLUMNS", quoted=False),
+                db=exp.Identifier(this="INFORMATION_SCHEMA", quoted=False),
                 catalog=exp.to_identifier(dataset),
             )
             query = (
-                exp.select(
-                    "table_catalog", "table_schema", "table_name", "column_name", "data_type"
-                )
+                exp.select("table_name", "column_name", "data_type")
                 .from_(info)
                 .where(exp.In(this=exp.Lower(this=exp.column("table_name")), expressions=wanted))
                 .order_by("ordinal_position")
+                .sql("bigquery")
             )
+            # The query names its dataset, so it runs without the session's default one
+            # (bqemulator fails INFORMATION_SCHEMA queries that have a default dataset).
+            connection.dataset = None
             try:
-                rows += fetchall(query)
+                found = fetchall(query)
             except Exception as exc:  # a dataset that does not exist: no tables in it
                 if type(exc.__cause__ or exc).__name__ != "NotFound":
                     raise
+                continue
+            finally:
+                connection.dataset = default or None
+            project = connection.client.project
+            rows += [(project, dataset, table, column, kind) for table, column, kind in found]
         return rows, default
 
     def session_tags(self, connection: Any, tags: dict[str, str]) -> None:
@@ -92,6 +108,7 @@ class BigQuery(WarehouseDialect):
         endpoint = parts.pop("api_endpoint")
         credentials_file = parts.pop("credentials_file")
         mode = parts.pop("credentials")
+        retry = parts.pop("retry_seconds")
         options: dict[str, Any] = {"project": parts.host, "location": location}
         if endpoint:
             from google.api_core.client_options import ClientOptions
@@ -109,4 +126,6 @@ class BigQuery(WarehouseDialect):
             key_file = service_account.Credentials.from_service_account_file
             options["credentials"] = key_file(credentials_file)  # type: ignore[no-untyped-call]
         options.update(client_kwargs(parts.params))
-        return BigQueryConnection(bigquery.Client(**options), dataset, location)
+        return BigQueryConnection(
+            bigquery.Client(**options), dataset, location, float(retry) if retry else None
+        )

@@ -24,9 +24,29 @@ def label_value(text: str) -> str:
 class BigQueryConnection:
     """A client plus the session defaults of one ``bigquery://`` URL."""
 
-    def __init__(self, client: Any, dataset: str | None, location: str | None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        dataset: str | None,
+        location: str | None,
+        retry_seconds: float | None = None,
+    ) -> None:
         self.client, self.dataset, self.location = client, dataset, location
         self.labels: dict[str, str] = {}
+        #: How long to retry a failing API call (the client's default: 600 s); with it set,
+        #: a failed job is not re-run either (a local emulator's error is not transient).
+        self.retry_seconds = retry_seconds
+
+    def query(self, sql: str, config: Any) -> Any:
+        """Start one query job with this connection's defaults."""
+        if self.dataset:
+            config.default_dataset = f"{self.client.project}.{self.dataset}"
+        options: dict[str, Any] = {"job_config": config, "location": self.location}
+        if self.retry_seconds is not None:
+            from google.api_core.retry import Retry
+
+            options.update(retry=Retry(timeout=self.retry_seconds), job_retry=None)
+        return self.client.query(sql, **options)
 
     def cursor(self) -> BigQueryCursor:
         return BigQueryCursor(self)
@@ -49,10 +69,7 @@ class BigQueryCursor:
         from google.cloud import bigquery
 
         owner = self.connection
-        config = bigquery.QueryJobConfig(labels=dict(owner.labels))
-        if owner.dataset:
-            config.default_dataset = f"{owner.client.project}.{owner.dataset}"
-        self._job = owner.client.query(sql, job_config=config, location=owner.location)
+        self._job = owner.query(sql, bigquery.QueryJobConfig(labels=dict(owner.labels)))
         result = self._job.result()
         schema = result.schema or []
         self.description = [(f.name, f.field_type, None, None, None, None, None) for f in schema]
@@ -83,8 +100,5 @@ def dry_run_bytes(connection: BigQueryConnection, sql: str) -> int:
     """Bytes the query would scan, from a dry run (free; nothing runs)."""
     from google.cloud import bigquery
 
-    config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False)
-    if connection.dataset:
-        config.default_dataset = f"{connection.client.project}.{connection.dataset}"
-    job = connection.client.query(sql, job_config=config, location=connection.location)
+    job = connection.query(sql, bigquery.QueryJobConfig(dry_run=True, use_query_cache=False))
     return int(job.total_bytes_processed or 0)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from .base import ClientUnavailable, WarehouseDialect, redact_url
+from .base import ClientUnavailable, WarehouseDialect, bare_names, redact_url
 from .urls import client_kwargs, parse_url
 
 
@@ -44,6 +44,10 @@ class Databricks(WarehouseDialect):
             args += [exp.Literal.string(key), value]
         return exp.Anonymous(this="NAMED_STRUCT", expressions=args)
 
+    def empty_json_array(self) -> exp.Expr:
+        """ARRAY(): Spark widens it to the aggregated array's element type."""
+        return exp.Anonymous(this="ARRAY", expressions=[])
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         """TO_JSON with ``ignoreNullFields`` off: a NULL value stays as JSON null, as on
         every other warehouse (Spark drops the key by default)."""
@@ -71,13 +75,14 @@ class Databricks(WarehouseDialect):
         return exp.Anonymous(this="TRANSFORM", expressions=[ordered, keep_value])
 
     def catalog_rows(
-        self, connection: Any, fetchall: Any, tables: set[str]
+        self, connection: Any, fetchall: Any, names: set[str]
     ) -> tuple[list[tuple[Any, ...]], str]:
         """Unity Catalog answers from information_schema; a local Spark session has none, so
         its tables are described one by one."""
         columns = getattr(connection, "columns", None)
         if columns is None:
-            return super().catalog_rows(connection, fetchall, tables)
+            return super().catalog_rows(connection, fetchall, names)
+        tables = set(bare_names(names))
         current = str(connection.spark.catalog.currentDatabase())
         rows: list[tuple[Any, ...]] = []
         for database in connection.spark.catalog.listDatabases():

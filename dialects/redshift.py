@@ -30,12 +30,16 @@ class Redshift(Postgres):
     def is_unique_violation(self, exc: BaseException) -> bool:
         return False
 
-    def state_type(self, kind: str) -> exp.DataType:
-        """TEXT is VARCHAR(256) on Redshift: state text (payloads up to 32 KB) needs the
-        longest VARCHAR there is, spelt as a number (VARCHAR(MAX) is Redshift-only)."""
-        if kind.upper() == "TEXT":
-            return exp.DataType.build("VARCHAR(65535)")
-        return super().state_type(kind)
+    def render(self, expression: exp.Expr, *, pretty: bool = False) -> str:
+        """TEXT as VARCHAR(65535), the longest Redshift has: sqlglot spells it VARCHAR(MAX),
+        which means the same on Redshift but which no PostgreSQL-based tool parses."""
+
+        def longest_varchar(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TEXT:
+                return exp.DataType.build("VARCHAR(65535)")
+            return node
+
+        return super().render(expression.transform(longest_varchar), pretty=pretty)
 
     def parse_text(
         self, text: exp.Expr, to: str, pattern: str, cast_text: exp.Expr | None = None
@@ -53,6 +57,9 @@ class Redshift(Postgres):
         for key, value in pairs:
             args += [exp.Literal.string(key), value]
         return exp.Anonymous(this="OBJECT", expressions=args)
+
+    def empty_json_array(self) -> exp.Expr:
+        return exp.Anonymous(this="JSON_PARSE", expressions=[exp.Literal.string("[]")])
 
     def json_text(self, json: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="JSON_SERIALIZE", expressions=[json])

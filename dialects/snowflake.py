@@ -23,6 +23,9 @@ class Snowflake(WarehouseDialect):
         )
         return exp.cast(converted, exp.DataType.build("TIMESTAMPNTZ"))
 
+    def empty_json_array(self) -> exp.Expr:
+        return exp.Anonymous(this="ARRAY_CONSTRUCT", expressions=[])
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         """TO_JSON: an OBJECT does not cast to VARCHAR."""
         return exp.Anonymous(this="TO_JSON", expressions=[json])

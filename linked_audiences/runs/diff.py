@@ -250,7 +250,7 @@ class RunSql:
                     on=exp.EQ(this=col(alias, "profile_id"), expression=col("ch", "profile_id")),
                 )
             )
-            empty = exp.cast(string("[]"), exp.DataType.build("JSON"))
+            empty = self.dialect.empty_json_array()
             arrays.append(
                 (
                     enrichment.relationship,
