@@ -212,7 +212,8 @@ def test_definition_errors_come_before_sql(demo_graph: la.DataGraph) -> None:
         la.compile(audience, demo_graph)
 
 
-def test_time_on_databricks_is_unsupported() -> None:
+def test_time_on_databricks_is_canonical_text() -> None:
+    """Databricks has no TIME type: stored times are text, compared as ``HH:MM:SS.ffffff``."""
     graph = la.DataGraph.model_validate(
         {"profile": {"traits_table": "t", "identifiers_table": "i", "traits": {"opens": "time"}}}
     )
@@ -230,8 +231,9 @@ def test_time_on_databricks_is_unsupported() -> None:
         },
     )
     assert "CAST('09:00:00' AS TIME)" in la.compile(audience, graph).profiles_sql
-    with pytest.raises(la.UnsupportedFeature, match="databricks does not support time"):
-        la.compile(audience, graph, dialect="databricks")
+    databricks = la.compile(audience, graph, dialect="databricks").profiles_sql
+    assert "TIME" not in databricks.replace("TIMEZONE", "")
+    assert "< '09:00:00.000000'" in databricks
 
 
 def test_audience_named_twice_is_compiled_once(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime, time, timezone
 from typing import Any
 
 import pytest
@@ -212,25 +213,117 @@ def spark_can_name(scenario: Scenario) -> bool:
     return all(_BQ_DATASET.match(part) for t in scenario.column_types for part in t.split("."))
 
 
-def databricks_can_compile(scenario: Scenario) -> bool:
-    """False when the audience needs a TIME type, which Databricks lacks (the compiler says
-    so with UnsupportedFeature rather than guessing)."""
-    try:
-        compiled_sql(scenario, "databricks")
-    except la.UnsupportedFeature as error:
-        assert "time" in str(error)
-        return False
-    return True
-
-
 @pytest.mark.databricks
 @pytest.mark.slow
 @settings(SETTINGS, max_examples=8)
 @given(scenario=scenarios(), zone=SESSION_ZONES)
 def test_databricks_matches_reference(spark: Any, scenario: Scenario, zone: str) -> None:
+    """Time columns included: Databricks stores them as text (tests/engines/spark_session)."""
     assume(spark_can_name(scenario))
-    assume(databricks_can_compile(scenario))
     assert run_on_spark(spark, scenario, zone) == expected(scenario)
+
+
+#: Times on either side of each other down to the microsecond, in every accepted form.
+_TIMES = [
+    time(0, 0),
+    time(9, 30),
+    time(9, 30, 0, 500_000),
+    time(12, 0),
+    time(12, 0, 0, 1),
+    time(23, 59, 59, 999_999),
+    None,
+]
+#: Stored text that is no time: the reference reads it as NULL, so must Databricks.
+_NOT_TIMES = ["25:00", "abc", "", "9:30", "12:00:00.", "12:00\n", "12:00:00.1234567"]
+#: Condition values: short, whole-second and fractional forms of stored times, and between.
+_TIME_VALUES = ["09:30", "09:30:00.5", "09:30:00.500000", "12:00:00", "12:00:00.000001", "13:00"]
+
+
+def _time_tables(layout: str) -> tuple[Any, Any, dict[str, dict[str, str]]]:
+    """The reference's rows, Spark's rows and the column types, for profiles with traits
+    ``opens`` and ``closes`` of type time: every pair of :data:`_TIMES`, then one profile per
+    text of :data:`_NOT_TIMES` in ``opens`` (NULL for the reference, the text on Spark)."""
+    pairs: list[tuple[Any, Any]] = [(a, b) for a in _TIMES for b in _TIMES[::2]]
+    pairs += [(text, time(12, 0)) for text in _NOT_TIMES]
+    ref: list[dict[str, Any]] = []
+    raw: list[dict[str, Any]] = []
+    for n, (opens, closes) in enumerate(pairs):
+        stored = {"opens": opens, "closes": closes}
+        if layout == "long":
+            for name, value in stored.items():
+                ref.append({"pid": f"p{n}", "name": name, "value": _time_text(value)})
+            continue
+        readable = {k: v if not isinstance(v, str) else None for k, v in stored.items()}
+        ref.append({"pid": f"p{n}", **readable})
+        raw.append({"pid": f"p{n}", **{k: _time_text(v) for k, v in stored.items()}})
+    ids = [{"pid": f"p{n}", "type": "user_id", "value": f"u{n}"} for n in range(len(pairs))]
+    if layout == "wide":
+        types = {"t": {"pid": "string", "opens": "time", "closes": "time"}}
+    else:
+        types = {"t": {"pid": "string", "name": "string", "value": "string"}}
+        raw = ref
+    types["i"] = {"pid": "string", "type": "string", "value": "string"}
+    return {"t": ref, "i": ids}, {"t": raw, "i": ids}, types
+
+
+def _time_text(value: Any) -> str | None:
+    """A stored time as Databricks holds it (``time.isoformat()``), text as it is."""
+    return value.isoformat() if isinstance(value, time) else value
+
+
+def _time_conditions() -> list[dict[str, Any]]:
+    """Every operator a time takes, with each value, with a reference, and negated."""
+    from linked_audiences.validation import OPERATOR_TYPES, REFERENCE_OPERATORS
+
+    out: list[dict[str, Any]] = []
+    for operator in sorted(op for op, types in OPERATOR_TYPES.items() if "time" in types):
+        base = {"type": "trait", "trait": "opens", "operator": operator}
+        if operator in ("exists", "not_exists"):
+            out += [base, base | {"trait": "closes"}]
+            continue
+        out += [base | {"value": v} for v in _TIME_VALUES]
+        if operator in REFERENCE_OPERATORS["time"]:
+            out.append(base | {"reference": {"trait": "closes"}})
+        out.append(base | {"value": "09:30", "without": True})
+    return out
+
+
+@pytest.mark.databricks
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_time_operators_on_databricks_match_reference(spark: Any, layout: str) -> None:
+    """Every time operator on Spark gives the reference evaluator's members: times stored as
+    text in every accepted form, text that is no time read as NULL, fractional seconds."""
+    from .engines.spark_session import databases, drop_databases, load_tables, sql
+
+    graph = la.DataGraph.model_validate(
+        {
+            "profile": {
+                "traits_table": "t",
+                "traits_layout": layout,
+                "key": "pid",
+                "identifiers_table": "i",
+                "traits": {"opens": "time", "closes": "time"},
+            }
+        }
+    )
+    ref_tables, spark_tables, types = _time_tables(layout)
+    as_of = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    default = fresh_name("la")
+    if layout == "wide":  # Spark's column is text: load it as text, garbage included
+        types_on_spark = {t: {c: "string" for c in cs} for t, cs in types.items()}
+    else:
+        types_on_spark = types
+    try:
+        load_tables(spark, default, spark_tables, types_on_spark)
+        for condition in _time_conditions():
+            audience = la.Audience.model_validate({"key": "k", "name": "n", "condition": condition})
+            compiled = la.compile(audience, graph, dialect="databricks", as_of=as_of)
+            got = {str(row[0]) for row in sql(spark, compiled.profiles_sql).collect()}
+            want = set(evaluate(audience, graph, ref_tables, as_of).members)
+            assert got == want, condition
+    finally:
+        drop_databases(spark, databases(default, types))
 
 
 # -- The example audiences on a small demo warehouse -------------------------------------------

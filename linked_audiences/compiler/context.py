@@ -22,7 +22,6 @@ from linked_audiences.datatypes import (
     DataType,
 )
 from linked_audiences.dialects import WarehouseDialect
-from linked_audiences.errors import UnsupportedFeature
 from linked_audiences.graph import DataGraph, EventSource
 from linked_audiences.sql import (
     MAX_MOMENT,
@@ -129,7 +128,11 @@ class CompileContext:
 
     def as_declared(self, x: exp.Expr, dtype: DataType, storage: Storage) -> exp.Expr:
         """A date-like column as its declared type sees it: a timestamp declared ``date``
-        compares by its UTC date, whatever the session zone."""
+        compares by its UTC date, whatever the session zone. On a warehouse without a TIME
+        type a ``time`` value is text (see :meth:`from_text`), read here, where it is
+        compared, as the dialect's canonical time text (NULL when it is no time)."""
+        if dtype == "time" and not self.dialect.SUPPORTS_TIME:
+            return self._parse(x, "time")
         if dtype != "date" or storage == "date":
             return x
         if storage == "aware":
@@ -236,17 +239,20 @@ class CompileContext:
                     ),
                 ]
             )
-        self.require_type(dtype)
+        if dtype == "time" and not self.dialect.SUPPORTS_TIME:
+            return text  # stays text, like a stored time column there; parsed where compared
+        return self._parse(text, dtype)
+
+    def _parse(self, text: exp.Expr, dtype: DataType) -> exp.Expr:
         cast_text = _with_utc_offset(text) if dtype == "timestamp" else None
         return self.dialect.parse_text(text, SQL_TYPES[dtype], _TEXT_PATTERNS[dtype], cast_text)
 
-    def require_type(self, dtype: str) -> None:
-        if dtype == "time" and not self.dialect.SUPPORTS_TIME:
-            raise UnsupportedFeature(
-                self.dialect.name,
-                "time-typed conditions",
-                "store the value as a string or a timestamp",
-            )
+    def time_literal(self, iso: str) -> exp.Expr:
+        """A time value (``HH:MM:SS[.ffffff]``) as a TIME literal, or, on a warehouse without
+        a TIME type, as the same canonical text its stored time values are read as."""
+        if self.dialect.SUPPORTS_TIME:
+            return exp.cast(string(iso), exp.DataType.build("TIME"))
+        return self._parse(string(iso), "time")
 
     def event_profile(
         self, source: EventSource, event_alias: str, graph_alias: str

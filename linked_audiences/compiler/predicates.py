@@ -47,8 +47,7 @@ def literal(
     if dtype == "date":
         return ctx.date(parse_iso_date(value))
     if dtype == "time":
-        ctx.require_type("time")
-        return exp.cast(string(parse_iso_time(value).isoformat()), exp.DataType.build("TIME"))
+        return ctx.time_literal(parse_iso_time(value).isoformat())
     return ctx.timestamp(parse_iso_timestamp(value), storage)
 
 
@@ -101,8 +100,6 @@ def comparison(
     storage: Storage = "aware",
 ) -> exp.Expr:
     """``x <operator> value|reference`` for a column of type ``dtype``, stored as ``storage``."""
-    if dtype == "time":
-        ctx.require_type("time")
     if operator == "exists":
         return exp.Not(this=exp.Is(this=x, expression=exp.null()))
     if operator == "not_exists":
