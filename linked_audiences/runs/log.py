@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from linked_audiences.runs.ledger import Ledger
 from linked_audiences.runs.state import DEFAULT_SCHEMA, FAILURES, RUNS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.warehouse import Warehouse
@@ -20,8 +21,12 @@ def run_log(
     state = State(warehouse, state_schema)
     state.ensure()
     mine = exp.EQ(this=col("r", "audience_key"), expression=string(audience_key))
+    # a commit row its run withdrew (it lost the commit race) is listed as that failure
+    live = exp.Not(
+        this=exp.In(this=col("r", "run_id"), query=Ledger(state, audience_key).withdrawn_ids())
+    )
     committed = warehouse.fetchall(
-        select([col("r", c) for c in _RUN_COLUMNS], state.table(RUNS, "r"), where=[mine])
+        select([col("r", c) for c in _RUN_COLUMNS], state.table(RUNS, "r"), where=[mine, live])
     )
     entries = [
         {**dict(zip(_RUN_COLUMNS, row, strict=True)), "status": "committed", "error": None}

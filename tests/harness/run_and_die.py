@@ -33,6 +33,7 @@ def main() -> None:
         parser.add_argument(name)
     parser.add_argument("--die-after-write", type=int, default=0)
     parser.add_argument("--die-after-send", type=int, default=0)
+    parser.add_argument("--state-schema", default=la.runs.DEFAULT_SCHEMA)
     args = parser.parse_args()
 
     writes = {"n": 0}
@@ -61,8 +62,11 @@ def main() -> None:
 
     graph = la.DataGraph.load(args.graph)
     audience = la.Audience.load(args.audience)
-    with la.connect(f"duckdb:///{args.db}") as warehouse:
-        result = la.run(audience, graph, warehouse, as_of=args.as_of, sink=sink)
+    url = args.db if "://" in args.db else f"duckdb:///{args.db}"  # a file, or any URL
+    with la.connect(url) as warehouse:
+        result = la.run(
+            audience, graph, warehouse, as_of=args.as_of, sink=sink, state_schema=args.state_schema
+        )
     print(f"writes={writes['n']} sends={sends['n']} events={result.stats.events}")
 
 
