@@ -74,12 +74,20 @@ class WarehouseDialect:
     #: The state tables take INSERT only (plain parquet tables on Spark): rows of runs that
     #: never committed, and of pruned runs, are left in place and ignored instead of deleted.
     APPEND_ONLY: ClassVar[bool] = False
+    #: CREATE SCHEMA also makes the new schema the session's current one (Snowflake), so
+    #: creating the state schema must put the user's current schema back.
+    CREATE_SCHEMA_SETS_CURRENT: ClassVar[bool] = False
     #: ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` exists (not on Redshift or Spark).
     ADD_COLUMN_IF_NOT_EXISTS: ClassVar[bool] = True
 
     def state_type(self, kind: str) -> exp.DataType:
         """The column type of a run-state column of kind ``kind`` (TEXT, BIGINT, …)."""
         return exp.DataType.build(kind)
+
+    def is_catalog_error(self, exc: BaseException) -> bool:
+        """Whether a client error means the SQL names a table or column the warehouse does
+        not have (beyond DuckDB's and PostgreSQL's, which the warehouse layer knows)."""
+        return False
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         """Whether a client error is a UNIQUE constraint refusing a row (by error class or

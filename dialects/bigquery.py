@@ -27,6 +27,9 @@ class BigQuery(WarehouseDialect):
             exp.Array(expressions=[]), exp.DataType.build("ARRAY<JSON>", dialect="bigquery")
         )
 
+    def is_catalog_error(self, exc: BaseException) -> bool:
+        return type(exc).__name__ == "NotFound"
+
     def json_text(self, json: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="TO_JSON_STRING", expressions=[json])
 

@@ -14,6 +14,14 @@ from .urls import client_kwargs, parse_url
 _TIME_TAIL = ":00.000000"
 
 
+_CATALOG_CLASSES = (
+    "TABLE_OR_VIEW_NOT_FOUND",
+    "SCHEMA_NOT_FOUND",
+    "UNRESOLVED_COLUMN",
+    "UNRESOLVED_ROUTINE",
+)
+
+
 class Databricks(WarehouseDialect):
     name = "databricks"
     sqlglot_dialect = "databricks"
@@ -70,6 +78,12 @@ class Databricks(WarehouseDialect):
     #: Plain parquet tables (local Spark, or any non-Delta table) take INSERT only.
     APPEND_ONLY = True
     ADD_COLUMN_IF_NOT_EXISTS = False
+
+    def is_catalog_error(self, exc: BaseException) -> bool:
+        """Spark's error classes for a missing table, schema or column."""
+        error_class = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
+        name = str(error_class() if callable(error_class) else "") or str(exc)
+        return name.lstrip("[").startswith(_CATALOG_CLASSES)
 
     def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         """A struct; :meth:`json_text` turns it into JSON keeping NULL fields."""
@@ -130,10 +144,9 @@ class Databricks(WarehouseDialect):
     def session_tags(self, connection: Any, tags: dict[str, str]) -> None:
         """SET QUERY_TAGS[…] on a SQL warehouse (system.query.history); on a local Spark
         session, the job description shown in the Spark UI."""
-        spark = getattr(connection, "spark", None)
-        if spark is not None:
+        if getattr(connection, "spark", None) is not None:
             text = " ".join(f"{k}={v}" for k, v in sorted(tags.items()))
-            spark.sparkContext.setJobDescription(text or None)
+            connection.description = f"linked-audiences {text}".strip()
             return
         names = tags or dict.fromkeys(("audience", "run"), "")
         pairs = ", ".join(

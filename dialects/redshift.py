@@ -30,6 +30,12 @@ class Redshift(Postgres):
     def is_unique_violation(self, exc: BaseException) -> bool:
         return False
 
+    def is_catalog_error(self, exc: BaseException) -> bool:
+        """redshift-connector carries the server's fields as a dict: ``C`` is the SQLSTATE
+        (undefined table, column, function, schema)."""
+        fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+        return fields.get("C") in ("42P01", "42703", "42883", "3F000")
+
     def render(self, expression: exp.Expr, *, pretty: bool = False) -> str:
         """TEXT as VARCHAR(65535), the longest Redshift has: sqlglot spells it VARCHAR(MAX),
         which means the same on Redshift but which no PostgreSQL-based tool parses."""

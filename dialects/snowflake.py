@@ -15,6 +15,7 @@ class Snowflake(WarehouseDialect):
     name = "snowflake"
     sqlglot_dialect = "snowflake"
     URL_SCHEMES = ("snowflake",)
+    CREATE_SCHEMA_SETS_CURRENT = True
 
     def utc_wall_clock(self, instant: exp.Expr) -> exp.Expr:
         """CONVERT_TIMEZONE('UTC', x) keeps a TIMESTAMP_TZ; the cast drops the (UTC) zone."""
@@ -25,6 +26,10 @@ class Snowflake(WarehouseDialect):
 
     def empty_json_array(self) -> exp.Expr:
         return exp.Anonymous(this="ARRAY_CONSTRUCT", expressions=[])
+
+    def is_catalog_error(self, exc: BaseException) -> bool:
+        """2003: object does not exist or not authorized; 904: invalid identifier."""
+        return getattr(exc, "errno", None) in (2003, 904)
 
     def json_text(self, json: exp.Expr) -> exp.Expr:
         """TO_JSON: an OBJECT does not cast to VARCHAR."""

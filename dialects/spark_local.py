@@ -21,6 +21,8 @@ _groups = itertools.count()
 class SparkConnection:
     def __init__(self, spark: Any, *, owned: bool) -> None:
         self.spark, self.owned = spark, owned
+        #: Shown with every job in the Spark UI (the run's query tags).
+        self.description = "linked-audiences query"
 
     def cursor(self) -> SparkCursor:
         return SparkCursor(self)
@@ -56,7 +58,8 @@ class SparkCursor:
 
     def execute(self, sql: str) -> SparkCursor:
         context = self.connection.spark.sparkContext
-        context.setJobGroup(self._group, "linked-audiences query", interruptOnCancel=True)
+        # set here, on the thread that runs the query: Spark keeps job groups per thread
+        context.setJobGroup(self._group, self.connection.description, interruptOnCancel=True)
         frame = self.connection.spark.sql(sql)
         self.description = [
             (f.name, f.dataType.simpleString(), None, None, None, None, None)

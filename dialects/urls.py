@@ -61,16 +61,28 @@ def parse_url(url: str, scheme: str) -> WarehouseURL:
     )
 
 
-def client_value(text: str) -> str | int | float | bool:
-    """A query-string value as the client expects it: ``8765`` → 8765, ``false`` → False."""
+#: Parameter names whose values clients expect as numbers (a port, a timeout, a count);
+#: every other value stays text, so a warehouse called ``2024`` is not turned into 2024.
+_NUMERIC = ("port", "timeout", "retries", "seconds", "size", "limit", "interval")
+
+
+def client_value(name: str, text: str) -> str | int | float | bool:
+    """A query-string value as the client expects it: ``true``/``false`` → booleans;
+    ``port=8765`` → 8765 and ``timeout=2.5`` → 2.5 for numeric parameters; else the text."""
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    if text.isdigit() and (text == "0" or not text.startswith("0")):
-        return int(text)
+    if name.lower().endswith(_NUMERIC):
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                return float(text)
+            except ValueError:
+                return text
     return text
 
 
 def client_kwargs(params: dict[str, str]) -> dict[str, str | int | float | bool]:
     """The parameters the adapter did not take, typed for the client's connect call."""
-    return {name: client_value(value) for name, value in params.items()}
+    return {name: client_value(name, value) for name, value in params.items()}

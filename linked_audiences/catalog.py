@@ -13,7 +13,7 @@ case-insensitive one; two case-insensitive candidates are ambiguous and reported
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -28,6 +28,7 @@ from linked_audiences.graph import (
     parse_junction_left,
     parse_junction_right,
 )
+from linked_audiences.names import StoredNames
 from linked_audiences.warehouse import Warehouse
 
 __all__ = ["CatalogMismatch", "GraphCatalog", "check_graph", "inspect_graph"]
@@ -81,6 +82,9 @@ class GraphCatalog:
     #: Graph table name → column → the warehouse's type text, for every table found: the
     #: compiler picks literals of each date-like column's stored kind from it.
     column_types: dict[str, dict[str, str]]
+    #: Graph names the warehouse stores in another case, as it stores them (the compiler
+    #: rewrites its SQL with them).
+    names: StoredNames = field(default_factory=StoredNames)
 
 
 def inspect_graph(graph: DataGraph, warehouse: Warehouse) -> GraphCatalog:
@@ -89,18 +93,25 @@ def inspect_graph(graph: DataGraph, warehouse: Warehouse) -> GraphCatalog:
     catalog = _Catalog(warehouse, _table_names(graph))
     problems: list[Problem] = []
     column_types: dict[str, dict[str, str]] = {}
+    names = StoredNames()
     for path, table_name, columns in _uses(graph):
         found = catalog.table(table_name)
         if isinstance(found, str):
             problems.append(Problem(path, found))
             continue
+        parts = table_name.split(".")
+        stored = (found.catalog, found.schema, found.name)[-len(parts) :]
+        if list(stored) != parts:
+            names.tables[table_name] = stored
         types = column_types.setdefault(table_name, {})
         for column_path, column, declared in columns:
             problems.extend(_check_column(found, column_path, column, declared, catalog.dialect))
             name = _resolve(column, list(found.columns))
             if isinstance(name, str):
                 types[column] = found.columns[name]
-    return GraphCatalog(problems, column_types)
+                if name != column:
+                    names.columns.setdefault(table_name, {})[column] = name
+    return GraphCatalog(problems, column_types, names)
 
 
 def check_graph(graph: DataGraph, warehouse: Warehouse) -> list[Problem]:
@@ -193,10 +204,10 @@ def _uses(graph: DataGraph) -> Iterator[_Use]:
     for i, event in enumerate(graph.events):
         base = f"$.events[{i}]"
         cols = [(f"{base}.timestamp", event.timestamp, "timestamp")]
-        for field in ("profile_key", "segment_id", "event_column"):
-            value = getattr(event, field)
+        for attribute in ("profile_key", "segment_id", "event_column"):
+            value = getattr(event, attribute)
             if value:
-                cols.append((f"{base}.{field}", value, None))
+                cols.append((f"{base}.{attribute}", value, None))
         for prop, declared in event.properties.items():
             if isinstance(declared, EventProperty):
                 cols.append((f"{base}.properties.{prop}", declared.column, declared.type))
@@ -302,10 +313,10 @@ class _Catalog:
 
 def raise_on_mismatch(
     graph: DataGraph, warehouse: Warehouse, source: str | None = None
-) -> dict[str, dict[str, str]]:
+) -> GraphCatalog:
     """Raise :class:`CatalogMismatch` (every problem) unless the graph matches the warehouse;
-    else return the column types (:attr:`GraphCatalog.column_types`)."""
+    else return what the catalog says (column types, stored names)."""
     found = inspect_graph(graph, warehouse)
     if found.problems:
         raise CatalogMismatch([Problem(p.path, p.rule, source) for p in found.problems])
-    return found.column_types
+    return found

@@ -20,6 +20,7 @@ from linked_audiences.catalog import inspect_graph
 from linked_audiences.compiler import CompiledAudience, compile
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
+from linked_audiences.names import StoredNames
 from linked_audiences.sql import col, in_list, select, table
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -93,14 +94,15 @@ def preview(
     and draw their explorer trees."""
     started = time.perf_counter()
     validate_audience(audience, graph, audiences)  # before the warehouse is asked anything
-    column_types = inspect_graph(graph, warehouse).column_types
+    catalog = inspect_graph(graph, warehouse)
     compiled = compile(
         audience,
         graph,
         dialect=warehouse.dialect.name,
         as_of=as_of,
         audiences=audiences,
-        column_types=column_types,
+        column_types=catalog.column_types,
+        names=catalog.names,
     )
     timings = {"compile": time.perf_counter() - started}
 
@@ -109,7 +111,7 @@ def preview(
     timings["members"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    identifiers = _identifiers(graph, warehouse, ids)
+    identifiers = _identifiers(graph, warehouse, ids, compiled.names)
     explorer = compiled.explorer_expression(ids)
     rows = warehouse.fetchall(explorer) if explorer is not None and ids else []
     timings["sample"] = time.perf_counter() - started
@@ -136,7 +138,7 @@ def _count_and_sample(
 
 
 def _identifiers(
-    graph: DataGraph, warehouse: Warehouse, ids: list[str]
+    graph: DataGraph, warehouse: Warehouse, ids: list[str], names: StoredNames
 ) -> dict[str, dict[str, list[str]]]:
     key = graph.profile.key
     query = select(
@@ -149,7 +151,8 @@ def _identifiers(
         distinct=True,
     )
     found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for profile, kind, value in sorted(warehouse.fetchall(query), key=lambda r: tuple(map(str, r))):
+    rows = warehouse.fetchall(names.apply(query))
+    for profile, kind, value in sorted(rows, key=lambda r: tuple(map(str, r))):
         found[str(profile)][str(kind)].append(str(value))
     return {p: dict(kinds) for p, kinds in found.items()}
 

@@ -141,8 +141,9 @@ class Warehouse:
         if is_interrupt(exc):
             return KeyboardInterrupt()
         message = scrub(" ".join(str(exc).split()), self.url, self.dialect.name)
+        catalog = is_catalog_error(exc) or self.dialect.is_catalog_error(exc)
         return WarehouseError(
-            f"{self.dialect.name}: {message or type(exc).__name__}", catalog=is_catalog_error(exc)
+            f"{self.dialect.name}: {message or type(exc).__name__}", catalog=catalog
         )
 
     def catalog(self, names: set[str]) -> tuple[list[Row], str]:

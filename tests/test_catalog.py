@@ -193,3 +193,77 @@ def test_postgres_catalog(postgres_dsn: str) -> None:
     finally:
         with psycopg.connect(postgres_dsn, autocommit=True) as con:
             con.execute("DROP SCHEMA app CASCADE")
+
+
+UPPER_CASE = [
+    'CREATE SCHEMA "APP"',
+    'CREATE TABLE "APP"."TRAITS" ("CANONICAL_SEGMENT_ID" TEXT, "SCORE" DOUBLE PRECISION, '
+    '"VIP" BOOLEAN, "SEEN" TIMESTAMPTZ, "BORN" DATE)',
+    'CREATE TABLE "APP"."IDS" ("CANONICAL_SEGMENT_ID" TEXT, "TYPE" TEXT, "VALUE" TEXT)',
+    'CREATE TABLE "APP"."ACCOUNT" ("ID" TEXT, "EMAIL" TEXT, "BALANCE" NUMERIC, "PLAN" TEXT)',
+    'CREATE TABLE "APP"."ORDERS" ("CANONICAL_SEGMENT_ID" TEXT, "TIMESTAMP" TIMESTAMPTZ, '
+    '"TOTAL" BIGINT, "SHIP_CITY" TEXT)',
+    'INSERT INTO "APP"."TRAITS" VALUES (\'p1\', 1, true, NULL, NULL), '
+    "('p2', 7, false, NULL, NULL), ('p3', 9, false, NULL, NULL)",
+    "INSERT INTO \"APP\".\"IDS\" VALUES ('p1', 'email', 'a@x'), ('p2', 'email', 'b@x'), "
+    "('p3', 'email', 'c@x')",
+    "INSERT INTO \"APP\".\"ACCOUNT\" VALUES ('A1', 'a@x', 50, 'gold'), "
+    "('A2', 'b@x', 5, 'basic'), ('A3', 'c@x', 20, 'gold')",
+]
+
+
+@pytest.mark.postgres
+def test_graph_names_find_tables_stored_in_another_case(postgres_dsn: str) -> None:
+    """A lower-case graph on tables stored upper-case (as Snowflake stores unquoted names):
+    PostgreSQL matches quoted names exactly, so the SQL must spell them as stored."""
+    import psycopg
+
+    audience = la.Audience.model_validate(
+        {
+            "key": "rich_fans",
+            "name": "Rich fans",
+            "condition": {
+                "type": "group",
+                "operator": "and",
+                "conditions": [
+                    {"type": "trait", "trait": "score", "operator": "greater_than", "value": 5},
+                    {
+                        "type": "entity",
+                        "relationship": "accounts",
+                        "where": {
+                            "type": "column",
+                            "column": "balance",
+                            "operator": "greater_than",
+                            "value": 10,
+                        },
+                    },
+                ],
+            },
+        }
+    )
+    graph = la.DataGraph.model_validate(GRAPH)
+    with psycopg.connect(postgres_dsn, autocommit=True) as con:
+        con.execute('DROP SCHEMA IF EXISTS "APP" CASCADE')
+        for statement in UPPER_CASE:
+            con.execute(statement)
+    params = dict(pair.split("=", 1) for pair in postgres_dsn.split())
+    url = f"postgresql://{params['user']}@/{params['dbname']}?host={params['host']}&port={params['port']}"
+    try:
+        with connect(url) as warehouse:
+            assert check_graph(graph, warehouse) == []
+            preview = la.preview(audience, graph, warehouse, as_of="2026-11-01T00:00:00Z")
+            assert (preview.count, preview.sample) == (1, ["p3"])
+            result = la.run(
+                audience, graph, warehouse, as_of="2026-11-01T00:00:00Z",
+                activations=[la.Activation(
+                    trigger="entity_added", relationship="accounts",
+                    entity_columns=["plan"], traits=["score"],
+                )],
+            )  # fmt: skip
+            (event,) = list(result.events)
+            assert event["properties"]["entity_id"] == "A3"
+            assert event["properties"]["accounts__plan"] == "gold"
+            assert event["properties"]["score"] == 9
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as con:
+            con.execute('DROP SCHEMA "APP" CASCADE')

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlglot import exp
@@ -20,6 +20,7 @@ from linked_audiences.conditions import Audience
 from linked_audiences.datatypes import parse_iso_timestamp
 from linked_audiences.dialects import WarehouseDialect, get_dialect
 from linked_audiences.graph import DataGraph
+from linked_audiences.names import StoredNames
 from linked_audiences.validation import validate_audience
 
 
@@ -34,6 +35,8 @@ class CompiledAudience:
     entities_expression: exp.Query
     levels: tuple[MatchedLevel, ...] = ()
     entity_ctes: tuple[tuple[str, exp.Select], ...] = ()
+    #: Graph names the warehouse stores in another case (already applied to the queries).
+    names: StoredNames = field(default_factory=StoredNames)
 
     @property
     def profiles_sql(self) -> str:
@@ -57,7 +60,9 @@ class CompiledAudience:
             self.dialect.sqlglot_dialect,
             in_list(exp.column("k0", table="m", quoted=True), profile_ids),
         )
-        return _with(query, [(name, body.copy()) for name, body in self.entity_ctes])
+        explorer = _with(query, [(name, body.copy()) for name, body in self.entity_ctes])
+        self.names.apply(explorer)
+        return explorer
 
     def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
         """Readable SQL for a person debugging an audience."""
@@ -83,6 +88,7 @@ def compile(
     as_of: datetime | str | None = None,
     audiences: Sequence[Audience] = (),
     column_types: Mapping[str, Mapping[str, str]] | None = None,
+    names: StoredNames | None = None,
 ) -> CompiledAudience:
     """Validate ``audience`` against ``graph`` and compile it for ``dialect``.
 
@@ -90,7 +96,8 @@ def compile(
     reports it) lets date and timestamp comparisons use literals of each column's own kind
     (DATE, zone-less TIMESTAMP or an instant), so the SQL answers the same in every session
     time zone. Without it, timestamp columns are taken to hold instants (TIMESTAMPTZ).
-    Previews and runs read it from the warehouse themselves.
+    Previews and runs read it from the warehouse themselves, and ``names`` with it: graph
+    names the warehouse stores in another case, which the SQL then spells as stored.
 
     Raises :class:`~linked_audiences.DefinitionError` before building any SQL when the
     definition breaks a rule, and :class:`~linked_audiences.UnsupportedFeature` when the
@@ -113,6 +120,9 @@ def compile(
     # the members query the originals (copying trees is most of compile time on big trees).
     entities_query = _with(entities, [(name, body.copy()) for name, body in entity_ctes])
     profiles_query = _with(members, [*traits, *shared])
+    names = names or StoredNames()
+    names.apply(profiles_query)
+    names.apply(entities_query)
     return CompiledAudience(
         audience,
         warehouse,
@@ -121,6 +131,7 @@ def compile(
         entities_query,
         tuple(matched.levels),
         entity_ctes,
+        names,
     )
 
 

@@ -48,7 +48,8 @@ class RunSql:
             this=self.state.table(spec),
             expressions=[exp.to_identifier(c, quoted=True) for c, _ in spec.columns],
         )
-        return exp.Insert(this=target, expression=query)
+        # graph tables the query reads, as the warehouse stores their names
+        return exp.Insert(this=target, expression=self.compiled.names.apply(query))
 
     def _snapshot(
         self, spec: TableSpec, alias: str, run_id: str

@@ -155,14 +155,15 @@ def run(
         raise DefinitionError(problems)
     # A graph that no longer matches the warehouse (a dropped column, a number column turned
     # BOOLEAN) would make members exit silently: refuse before anything is written.
-    column_types = raise_on_mismatch(graph, warehouse)
+    catalog = raise_on_mismatch(graph, warehouse)
     compiled = compile(
         audience,
         graph,
         dialect=warehouse.dialect.name,
         as_of=as_of,
         audiences=audiences,
-        column_types=column_types,
+        column_types=catalog.column_types,
+        names=catalog.names,
     )
     seconds["compile"] = time.perf_counter() - clock
     request = _Request(

@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 
 from sqlglot import exp
 
+from linked_audiences.runs.commit import RunConflict
 from linked_audiences.runs.state import LOCKS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.warehouse import Warehouse
@@ -43,8 +44,9 @@ class RunInProgress(RuntimeError):
     """Another run of the same audience holds the run lock."""
 
 
-class LockLost(RuntimeError):
-    """This run's lease expired before it finished: another run may hold the lock now."""
+class LockLost(RunConflict):
+    """This run's lease expired before it finished: another run may hold the lock now (a
+    conflict like a lost commit race: nothing was committed, run again)."""
 
 
 class Held:

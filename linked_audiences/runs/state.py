@@ -107,9 +107,16 @@ class State:
         """CREATE SCHEMA / TABLE IF NOT EXISTS, then add columns that state made by an
         earlier version lacks: safe to call on every run."""
         dialect = self.warehouse.dialect
+        current = None
+        if dialect.CREATE_SCHEMA_SETS_CURRENT:
+            current = self.warehouse.scalar(exp.select(exp.CurrentSchema()))
         self.warehouse.execute(
             exp.Create(this=exp.Table(this=ident(self.schema)), kind="SCHEMA", exists=True)
         )
+        if current:  # unqualified graph tables resolve in the user's schema, not ours
+            self.warehouse.execute(
+                exp.Use(kind=exp.var("SCHEMA"), this=exp.Table(this=ident(str(current))))
+            )
         for spec in ALL_TABLES:
             columns: list[exp.Expr] = [
                 exp.ColumnDef(this=ident(name), kind=dialect.state_type(kind))
