@@ -304,35 +304,47 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.mark.snowflake
-def test_snowflake_runs_killed_at_random_instants(
-    snowflake_standin: StandIn, demo: Path, tmp_path: Path
+#: engine → lease seconds: long enough for one step of a run on that stand-in, short
+#: enough that a killed run's lease expires soon.
+KILLED = [
+    pytest.param("snowflake", 4, marks=pytest.mark.snowflake),
+    pytest.param("bigquery", 10, marks=pytest.mark.bigquery),
+    pytest.param("redshift", 3, marks=pytest.mark.redshift),
+]
+
+
+@pytest.mark.parametrize(("engine", "lease"), KILLED)
+def test_runs_killed_at_random_instants(
+    request: pytest.FixtureRequest, engine: str, lease: int, demo: Path, tmp_path: Path
 ) -> None:
     """Runs at later and later as_of, each SIGKILLed after a random delay (a killed run's
-    lease lasts 4 s here); then one completes. What reached the sink replays to exactly what
-    a clean DuckDB run delivers."""
+    lease is short here); then one completes. What reached the sink replays to exactly what
+    a clean DuckDB run delivers. (Local Spark keeps its catalog in one process's embedded
+    Derby database, so a second process cannot share it: Databricks is not killed here.)"""
+    stand = standin(request, engine)
     audience_file = tmp_path / "audience.json"
     audience_file.write_text(AUDIENCE.model_dump_json(exclude_none=True), encoding="utf-8")
     graph_file = EXAMPLES / "graph.yaml"
     out, schema = tmp_path / "events.jsonl", f"state_{next(_schemas)}"
-    url = snowflake_standin.url
-    env = {"LA_LEASE_SECONDS": "4"}
+    env = {"LA_LEASE_SECONDS": str(lease)}
+    setup = [arg for statement in stand.setup for arg in ("--setup", statement)]
     chance = random.Random(20261202)
     final = "2026-11-01T00:00:00Z"
     killed = 0
-    for day in range(20, 26):
+    for day in range(20, 25):
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "tests.harness.run_and_die",
-                url,
+                stand.url,
                 str(graph_file),
                 str(audience_file),
                 f"2026-10-{day:02d}T00:00:00Z",
                 str(out),
                 "--state-schema",
                 schema,
+                *setup,
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -343,10 +355,10 @@ def test_snowflake_runs_killed_at_random_instants(
         killed += process.poll() is None
         process.kill()
         process.wait(timeout=60)
-        time.sleep(4.2)  # its lease expires
+        time.sleep(lease + 0.2)  # its lease expires
     assert killed >= 3, "most runs were killed mid-way"
     graph = la.DataGraph.load(graph_file)
-    with snowflake_standin.connect() as warehouse:
+    with stand.connect() as warehouse:
         la.run(
             AUDIENCE, graph, warehouse, as_of=final, sink=JsonLinesSink(out), state_schema=schema
         )

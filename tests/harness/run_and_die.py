@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--die-after-write", type=int, default=0)
     parser.add_argument("--die-after-send", type=int, default=0)
     parser.add_argument("--state-schema", default=la.runs.DEFAULT_SCHEMA)
+    parser.add_argument("--setup", action="append", default=[], help="SQL run after connect")
     args = parser.parse_args()
 
     writes = {"n": 0}
@@ -64,6 +65,8 @@ def main() -> None:
     audience = la.Audience.load(args.audience)
     url = args.db if "://" in args.db else f"duckdb:///{args.db}"  # a file, or any URL
     with la.connect(url) as warehouse:
+        for statement in args.setup:  # what a stand-in session needs (Redshift's shims)
+            execute(warehouse, statement)
         result = la.run(
             audience, graph, warehouse, as_of=args.as_of, sink=sink, state_schema=args.state_schema
         )
