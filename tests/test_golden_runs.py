@@ -13,7 +13,7 @@ Refresh after an intended change: ``./scripts/test tests/test_golden_runs.py --u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -131,7 +131,7 @@ def _run_sql(warehouse: Recorder) -> RunSql:
     return RunSql(State(warehouse), compiled, graph, RUN_ID, PREVIOUS)
 
 
-def _ddl(dialect: str, missing: tuple[str, str] | None = None) -> list[exp.Expr | str]:
+def _ddl(dialect: str, missing: tuple[str, str] | None = None) -> list[exp.Expr]:
     warehouse = Recorder(dialect, missing=missing)
     State(warehouse).ensure()
     return [q for q in warehouse.take() if isinstance(q, exp.Expr)]
@@ -174,18 +174,18 @@ def _session_lock(dialect: str) -> list[exp.Expr | str]:
     return [q for q in (d.run_lock(AUDIENCE.key), d.run_unlock(AUDIENCE.key)) if q is not None]
 
 
-def statements(dialect: str) -> dict[str, Callable[[], list[exp.Expr | str]]]:
+def statements(dialect: str) -> dict[str, Callable[[], Sequence[exp.Expr | str]]]:
     """File name → the statements it holds, for ``dialect``."""
 
     def run_sql() -> RunSql:
         return _run_sql(Recorder(dialect))
 
-    def changes(trigger: str) -> Callable[[], list[exp.Expr | str]]:
+    def changes(trigger: str) -> Callable[[], Sequence[exp.Expr | str]]:
         relationship = "user-carts" if trigger.startswith("entity_") else None
-        activation = la.Activation(trigger=trigger, relationship=relationship)  # type: ignore[arg-type]
+        activation = la.Activation(trigger=trigger, relationship=relationship)
         return lambda: [run_sql().changes(activation)]
 
-    out: dict[str, Callable[[], list[exp.Expr | str]]] = {
+    out: dict[str, Callable[[], Sequence[exp.Expr | str]]] = {
         "state_ddl": lambda: _ddl(dialect),
         "state_add_column": lambda: [
             q for q in _ddl(dialect, missing=ADDED) if isinstance(q, exp.Alter)
@@ -226,7 +226,7 @@ def sent_functions(query: exp.Expr, dialect: str) -> set[str]:
     return names
 
 
-def _render(dialect: str, name: str, queries: list[exp.Expr | str]) -> str:
+def _render(dialect: str, name: str, queries: Sequence[exp.Expr | str]) -> str:
     d = get_dialect(dialect)
     body = "\n\n".join(
         (q if isinstance(q, str) else d.render(q, pretty=True)) + ";" for q in queries
@@ -259,7 +259,7 @@ def test_golden_run_sql(dialect: str, update_snapshots: bool) -> None:
 
 def test_ddl_declares_unique_only_where_enforced() -> None:
     for dialect, cls in DIALECTS.items():
-        ddl = " ".join(get_dialect(dialect).render(q) for q in _ddl(dialect) if q)
+        ddl = " ".join(get_dialect(dialect).render(q) for q in _ddl(dialect))
         assert ("UNIQUE" in ddl) == cls.ENFORCES_UNIQUE, dialect
 
 
