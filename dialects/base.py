@@ -127,17 +127,20 @@ class WarehouseDialect:
         run id), so the warehouse's cost can be attributed; ``{}`` clears them. Nothing on
         warehouses without query tags."""
 
-    def estimate(self, connection: Any, sql: str) -> dict[str, Any]:
-        """What the warehouse can tell before a query runs: its plan (``EXPLAIN``)."""
-        cursor = connection.cursor()
-        try:
-            cursor.execute("EXPLAIN " + sql)
-            plan = "\n".join(
-                " ".join(str(v) for v in row if v is not None) for row in cursor.fetchall()
-            )
-        finally:
-            cursor.close()
-        return {"plan": plan}
+    def estimate(self, connection: Any, fetchall: Any, sql: str) -> tuple[int | None, str | None]:
+        """What the warehouse can tell about the query ``sql`` without running it: (bytes
+        it would scan, its plan as text); most warehouses give only the plan (``EXPLAIN``).
+
+        ``fetchall`` runs SQL through the Warehouse (its errors one line, secrets removed,
+        Ctrl-C cancels). Each row of the answer is one line, its values tab-separated; a
+        value that is a whole drawn plan (several lines: DuckDB's, beside its key
+        ``physical_plan``) stands alone."""
+        lines: list[str] = []
+        for row in fetchall("EXPLAIN " + sql):
+            values = [str(v) for v in row if v is not None]
+            drawn = [v for v in values if "\n" in v.strip()]
+            lines.append("\n".join(v.rstrip("\n") for v in drawn) if drawn else "\t".join(values))
+        return None, "\n".join(lines)
 
     def json_object(self, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         """A JSON object from (key, value) pairs; NULL values stay as JSON null."""

@@ -80,6 +80,13 @@ class BigQuery(WarehouseDialect):
             rows += [(project, dataset, table, column, kind) for table, column, kind in found]
         return rows, default
 
+    def estimate(self, connection: Any, fetchall: Any, sql: str) -> tuple[int | None, str | None]:
+        """A dry run: the bytes the query would scan (what BigQuery bills), free, and
+        nothing runs. BigQuery has no EXPLAIN."""
+        from .bigquery_client import dry_run_bytes
+
+        return dry_run_bytes(connection, sql), None
+
     def session_tags(self, connection: Any, tags: dict[str, str]) -> None:
         """Job labels on every query job (keys and values lower-cased to BigQuery's
         label alphabet)."""

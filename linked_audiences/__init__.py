@@ -21,6 +21,7 @@ from linked_audiences.conditions import (
     Window,
 )
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
+from linked_audiences.estimate import Estimate, estimate
 from linked_audiences.graph import DataGraph
 from linked_audiences.preview import Preview, preview
 from linked_audiences.runs import Activation, EntityEnrichment, RunResult, run
@@ -42,6 +43,7 @@ __all__ = [
     "DefinitionError",
     "EntityCondition",
     "EntityEnrichment",
+    "Estimate",
     "EventCondition",
     "GroupCondition",
     "Preview",
@@ -56,6 +58,7 @@ __all__ = [
     "__version__",
     "compile",
     "connect",
+    "estimate",
     "preview",
     "run",
     "runs",

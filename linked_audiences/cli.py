@@ -144,6 +144,21 @@ def _tree(groups: tuple[ExplorerGroup, ...], indent: str) -> list[str]:
     return lines
 
 
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from linked_audiences.catalog import CatalogMismatch
+    from linked_audiences.estimate import estimate, format_estimate
+    from linked_audiences.warehouse import connect
+
+    graph, audience, audiences = _load(args)
+    with connect(args.warehouse, read_only=True, create=False) as warehouse:
+        try:
+            result = estimate(audience, graph, warehouse, as_of=args.as_of, audiences=audiences)
+        except CatalogMismatch as exc:  # the graph file is what does not match
+            raise exc.with_source(args.graph) from None
+    print(format_estimate(result))
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from linked_audiences.catalog import raise_on_mismatch
     from linked_audiences.warehouse import connect
@@ -373,6 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview_.add_argument("--json", action="store_true", help="print JSON")
     preview_.set_defaults(handler=_cmd_preview)
+
+    estimate_ = commands.add_parser(
+        "estimate",
+        help="what the warehouse says an audience's query would scan, or its plan; runs nothing",
+    )
+    _definition_args(estimate_)
+    _warehouse_arg(estimate_, "opened read-only")
+    estimate_.set_defaults(handler=_cmd_estimate)
 
     check = commands.add_parser(
         "check", help="check that a data graph's tables, columns and types match the warehouse"

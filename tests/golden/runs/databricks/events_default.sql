@@ -1,0 +1,133 @@
+-- run SQL: events_default
+-- dialect: databricks; audience: cart_or_browse; run: 20261101T000000Z-000000000002; baseline: 20261020T000000Z-000000000001; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots
+
+INSERT INTO `linked_audiences`.`la_events` (
+  `run_id`,
+  `audience_key`,
+  `seq`,
+  `trigger`,
+  `profile_id`,
+  `relationship`,
+  `entity_id`,
+  `message_id`,
+  `payload`,
+  `skipped`
+)
+SELECT
+  '20261101T000000Z-000000000002',
+  'cart_or_browse',
+  0 + ROW_NUMBER() OVER (ORDER BY `b`.`profile_id` NULLS LAST, `b`.`entity_id` NULLS LAST),
+  'audience_entered',
+  `b`.`profile_id`,
+  CAST(NULL AS STRING),
+  `b`.`entity_id`,
+  `b`.`message_id`,
+  `b`.`payload`,
+  LENGTH(`b`.`payload`) > 32768
+FROM (
+  SELECT
+    `ch`.`profile_id`,
+    `ch`.`entity_id`,
+    MD5(
+      CONCAT(
+        COALESCE(
+          CAST(LENGTH(CAST('cart_or_browse' AS STRING)) AS STRING) || ':' || CAST('cart_or_browse' AS STRING),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST('20261101T000000Z-000000000002' AS STRING)) AS STRING) || ':' || CAST('20261101T000000Z-000000000002' AS STRING),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST('audience_entered' AS STRING)) AS STRING) || ':' || CAST('audience_entered' AS STRING),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST(`ch`.`profile_id` AS STRING)) AS STRING) || ':' || CAST(`ch`.`profile_id` AS STRING),
+          '~'
+        ),
+        COALESCE(CAST(LENGTH(CAST(NULL AS STRING)) AS STRING) || ':' || CAST(NULL AS STRING), '~'),
+        COALESCE(
+          CAST(LENGTH(CAST(`ch`.`entity_id` AS STRING)) AS STRING) || ':' || CAST(`ch`.`entity_id` AS STRING),
+          '~'
+        )
+      )
+    ) AS `message_id`,
+    TO_JSON(
+      NAMED_STRUCT(
+        'type',
+        'track',
+        'event',
+        'Audience Entered',
+        'userId',
+        `ch`.`user_id`,
+        'anonymousId',
+        `ch`.`anonymous_id`,
+        'timestamp',
+        '2026-11-01T00:00:00.000Z',
+        'messageId',
+        MD5(
+          CONCAT(
+            COALESCE(
+              CAST(LENGTH(CAST('cart_or_browse' AS STRING)) AS STRING) || ':' || CAST('cart_or_browse' AS STRING),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST('20261101T000000Z-000000000002' AS STRING)) AS STRING) || ':' || CAST('20261101T000000Z-000000000002' AS STRING),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST('audience_entered' AS STRING)) AS STRING) || ':' || CAST('audience_entered' AS STRING),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST(`ch`.`profile_id` AS STRING)) AS STRING) || ':' || CAST(`ch`.`profile_id` AS STRING),
+              '~'
+            ),
+            COALESCE(CAST(LENGTH(CAST(NULL AS STRING)) AS STRING) || ':' || CAST(NULL AS STRING), '~'),
+            COALESCE(
+              CAST(LENGTH(CAST(`ch`.`entity_id` AS STRING)) AS STRING) || ':' || CAST(`ch`.`entity_id` AS STRING),
+              '~'
+            )
+          )
+        ),
+        'context',
+        NAMED_STRUCT(
+          'personas',
+          NAMED_STRUCT('computation_key', 'cart_or_browse', 'computation_class', 'audience')
+        ),
+        'properties',
+        NAMED_STRUCT(
+          'audience_key',
+          'cart_or_browse',
+          'audience_name',
+          'Cart or browse',
+          'cart_or_browse',
+          `ch`.`member_now`
+        )
+      ),
+      MAP('ignoreNullFields', 'false')
+    ) AS `payload`
+  FROM (
+    SELECT
+      `c`.`profile_id`,
+      CAST(NULL AS STRING) AS `entity_id`,
+      `c`.`user_id`,
+      `c`.`anonymous_id`,
+      TRUE AS `member_now`
+    FROM `linked_audiences`.`la_members` AS `c`
+    WHERE
+      `c`.`run_id` = '20261101T000000Z-000000000002'
+      AND `c`.`audience_key` = 'cart_or_browse'
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM `linked_audiences`.`la_members` AS `p`
+        WHERE
+          `p`.`run_id` = '20261020T000000Z-000000000001'
+          AND `p`.`audience_key` = 'cart_or_browse'
+          AND `p`.`profile_id` = `c`.`profile_id`
+      )
+  ) AS `ch`
+) AS `b`;

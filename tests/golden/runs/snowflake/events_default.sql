@@ -1,0 +1,126 @@
+-- run SQL: events_default
+-- dialect: snowflake; audience: cart_or_browse; run: 20261101T000000Z-000000000002; baseline: 20261020T000000Z-000000000001; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots
+
+INSERT INTO "linked_audiences"."la_events" (
+  "run_id",
+  "audience_key",
+  "seq",
+  "trigger",
+  "profile_id",
+  "relationship",
+  "entity_id",
+  "message_id",
+  "payload",
+  "skipped"
+)
+SELECT
+  '20261101T000000Z-000000000002',
+  'cart_or_browse',
+  0 + ROW_NUMBER() OVER (ORDER BY "b"."profile_id", "b"."entity_id"),
+  'audience_entered',
+  "b"."profile_id",
+  CAST(NULL AS VARCHAR),
+  "b"."entity_id",
+  "b"."message_id",
+  "b"."payload",
+  LENGTH("b"."payload") > 32768
+FROM (
+  SELECT
+    "ch"."profile_id",
+    "ch"."entity_id",
+    MD5(
+      CONCAT(
+        COALESCE(
+          CAST(LENGTH(CAST('cart_or_browse' AS VARCHAR)) AS VARCHAR) || ':' || CAST('cart_or_browse' AS VARCHAR),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST('20261101T000000Z-000000000002' AS VARCHAR)) AS VARCHAR) || ':' || CAST('20261101T000000Z-000000000002' AS VARCHAR),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST('audience_entered' AS VARCHAR)) AS VARCHAR) || ':' || CAST('audience_entered' AS VARCHAR),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST("ch"."profile_id" AS VARCHAR)) AS VARCHAR) || ':' || CAST("ch"."profile_id" AS VARCHAR),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST(NULL AS VARCHAR)) AS VARCHAR) || ':' || CAST(NULL AS VARCHAR),
+          '~'
+        ),
+        COALESCE(
+          CAST(LENGTH(CAST("ch"."entity_id" AS VARCHAR)) AS VARCHAR) || ':' || CAST("ch"."entity_id" AS VARCHAR),
+          '~'
+        )
+      )
+    ) AS "message_id",
+    TO_JSON(
+      OBJECT_CONSTRUCT_KEEP_NULL(
+        'type', 'track',
+        'event', 'Audience Entered',
+        'userId', "ch"."user_id",
+        'anonymousId', "ch"."anonymous_id",
+        'timestamp', '2026-11-01T00:00:00.000Z',
+        'messageId', MD5(
+          CONCAT(
+            COALESCE(
+              CAST(LENGTH(CAST('cart_or_browse' AS VARCHAR)) AS VARCHAR) || ':' || CAST('cart_or_browse' AS VARCHAR),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST('20261101T000000Z-000000000002' AS VARCHAR)) AS VARCHAR) || ':' || CAST('20261101T000000Z-000000000002' AS VARCHAR),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST('audience_entered' AS VARCHAR)) AS VARCHAR) || ':' || CAST('audience_entered' AS VARCHAR),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST("ch"."profile_id" AS VARCHAR)) AS VARCHAR) || ':' || CAST("ch"."profile_id" AS VARCHAR),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST(NULL AS VARCHAR)) AS VARCHAR) || ':' || CAST(NULL AS VARCHAR),
+              '~'
+            ),
+            COALESCE(
+              CAST(LENGTH(CAST("ch"."entity_id" AS VARCHAR)) AS VARCHAR) || ':' || CAST("ch"."entity_id" AS VARCHAR),
+              '~'
+            )
+          )
+        ),
+        'context', OBJECT_CONSTRUCT_KEEP_NULL(
+          'personas', OBJECT_CONSTRUCT_KEEP_NULL('computation_key', 'cart_or_browse', 'computation_class', 'audience')
+        ),
+        'properties', OBJECT_CONSTRUCT_KEEP_NULL(
+          'audience_key', 'cart_or_browse',
+          'audience_name', 'Cart or browse',
+          'cart_or_browse', "ch"."member_now"
+        )
+      )
+    ) AS "payload"
+  FROM (
+    SELECT
+      "c"."profile_id",
+      CAST(NULL AS VARCHAR) AS "entity_id",
+      "c"."user_id",
+      "c"."anonymous_id",
+      TRUE AS "member_now"
+    FROM "linked_audiences"."la_members" AS "c"
+    WHERE
+      "c"."run_id" = '20261101T000000Z-000000000002'
+      AND "c"."audience_key" = 'cart_or_browse'
+      AND NOT EXISTS(
+        SELECT
+          1
+        FROM "linked_audiences"."la_members" AS "p"
+        WHERE
+          "p"."run_id" = '20261020T000000Z-000000000001'
+          AND "p"."audience_key" = 'cart_or_browse'
+          AND "p"."profile_id" = "c"."profile_id"
+      )
+  ) AS "ch"
+) AS "b";
