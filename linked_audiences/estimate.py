@@ -45,14 +45,15 @@ def estimate(
     not match the catalog raises :class:`~linked_audiences.catalog.CatalogMismatch` with every
     problem, rather than the warehouse's first complaint about the query."""
     validate_audience(audience, graph, audiences)
-    column_types = raise_on_mismatch(graph, warehouse)
+    catalog = raise_on_mismatch(graph, warehouse)
     compiled = compile(
         audience,
         graph,
         dialect=warehouse.dialect.name,
         as_of=as_of,
         audiences=audiences,
-        column_types=column_types,
+        column_types=catalog.column_types,
+        names=catalog.names,
     )
     sql = warehouse.sql(compiled.expression)
     try:

@@ -2,6 +2,9 @@
 -- dialect: snowflake; audience: cart_or_browse; run: 20261101T000000Z-000000000002; baseline: 20261020T000000Z-000000000001; as_of: 2026-11-01T00:00:00+00:00
 -- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots
 
+SELECT
+  CURRENT_SCHEMA();
+
 CREATE SCHEMA IF NOT EXISTS "linked_audiences";
 
 CREATE TABLE IF NOT EXISTS "linked_audiences"."la_runs" (
