@@ -140,7 +140,9 @@ ENGINES = [
     pytest.param("redshift", marks=pytest.mark.redshift),
     pytest.param("databricks", marks=[pytest.mark.databricks, pytest.mark.slow]),
 ]
-LEASED = ENGINES  # every stand-in's warehouse holds its run lock as a lease
+#: Every stand-in's warehouse holds its run lock as a lease; the lease and commit logic is
+#: one code path, so the slow Spark stand-in runs only the full comparison above.
+LEASED = ENGINES[:3]
 
 
 def standin(request: pytest.FixtureRequest, engine: str) -> StandIn:
