@@ -425,7 +425,7 @@ def test_run_due_resolves_the_project_duckdb_against_the_project_folder(
 def test_run_due_reports_every_audience_when_a_sink_cannot_start(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import linked_audiences.runs.sinks as sinks
+    import linked_audiences.runs.segment_sink as sinks
 
     def missing() -> object:
         raise la.UnsupportedFeature("segment", "sending", 'pip install "linked-audiences[segment]"')

@@ -12,12 +12,11 @@ from datetime import datetime
 from sqlglot import exp
 
 from linked_audiences.compiler import CompiledAudience
-from linked_audiences.compiler.context import CompileContext
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph
-from linked_audiences.runs.events import MAX_EVENT_BYTES, Activation, message_id, payload
-from linked_audiences.runs.state import ENTITIES, EVENTS, MEMBERS, State, TableSpec
-from linked_audiences.sql import col, cte_ref, not_null, select, string, table
+from linked_audiences.runs.events import Activation
+from linked_audiences.runs.state import ENTITIES, MEMBERS, State, TableSpec
+from linked_audiences.sql import col, not_null, select, string, table
 
 NO_RUN = ""  # previous_run_id of a first run: never a real run id
 
@@ -202,170 +201,9 @@ class RunSql:
 
     def events(self, activation: Activation, as_of: datetime, seq_offset: int) -> exp.Insert:
         """Changes for one activation since the baseline, with their payloads."""
-        changes = self.changes(activation)
-        ctx = CompileContext(self.graph, self.dialect, as_of, {})
-        joins: list[exp.Join] = []
-        traits: list[tuple[str, exp.Expr]] = []
-        if activation.traits:
-            joins.append(
-                exp.Join(
-                    this=cte_ref(ctx.TRAITS, "tr"),
-                    side="LEFT",
-                    on=exp.EQ(
-                        this=self._text(col("tr", "profile_id")), expression=col("ch", "profile_id")
-                    ),
-                )
-            )
-            kinds = self.graph.profile.traits
-            traits = [
-                (t, self.dialect.payload_value(ctx.trait("tr", t), kinds.get(t)))
-                for t in activation.traits
-            ]
-        entity_columns: list[tuple[str, exp.Expr]] = []
-        if activation.relationship is not None and activation.entity_columns:
-            rel = self.graph.relationship(activation.relationship)
-            assert rel is not None
-            joins.append(
-                exp.Join(
-                    this=table(rel.entity.table, "t"),
-                    side="LEFT",
-                    on=exp.EQ(
-                        this=self._text(col("t", rel.entity.primary_key)),
-                        expression=col("ch", "entity_id"),
-                    ),
-                )
-            )
-            entity_columns = [
-                (c, self.dialect.payload_value(col("t", c), rel.entity.columns.get(c)))
-                for c in activation.entity_columns
-            ]
-        arrays: list[tuple[str, exp.Expr]] = []
-        for n, enrichment in enumerate(activation.entities):
-            alias = f"x{n}"
-            joins.append(
-                exp.Join(
-                    this=self._entity_array(enrichment.relationship, enrichment.columns).subquery(
-                        alias
-                    ),
-                    side="LEFT",
-                    on=exp.EQ(this=col(alias, "profile_id"), expression=col("ch", "profile_id")),
-                )
-            )
-            empty = self.dialect.empty_json_array()
-            arrays.append(
-                (
-                    enrichment.relationship,
-                    exp.Coalesce(this=col(alias, "items"), expressions=[empty]),
-                )
-            )
-        mid = message_id(
-            [
-                string(self.key),
-                string(self.run_id),
-                string(activation.trigger),
-                col("ch", "profile_id"),
-                string(activation.relationship)
-                if activation.relationship
-                else exp.cast(exp.null(), "TEXT"),
-                col("ch", "entity_id"),
-            ]
-        )
-        body = payload(
-            self.dialect,
-            self.compiled.audience,
-            activation,
-            as_of,
-            message=mid,
-            user_id=col("ch", "user_id"),
-            anonymous_id=col("ch", "anonymous_id"),
-            member_now=col("ch", "member_now"),
-            traits=traits,
-            entity_id=col("ch", "entity_id"),
-            entity_columns=entity_columns,
-            arrays=arrays,
-        )
-        built = select(
-            [
-                col("ch", "profile_id"),
-                col("ch", "entity_id"),
-                exp.alias_(mid, "message_id", quoted=True),
-                exp.alias_(body, "payload", quoted=True),
-            ],
-            changes.subquery("ch"),
-            joins,
-        )
-        order = exp.Order(
-            expressions=[
-                exp.Ordered(this=col("b", "profile_id")),
-                exp.Ordered(this=col("b", "entity_id")),
-            ]
-        )
-        seq = exp.Add(
-            this=exp.Literal.number(seq_offset),
-            expression=exp.Window(this=exp.RowNumber(), order=order),
-        )
-        relationship = (
-            string(activation.relationship)
-            if activation.relationship
-            else exp.cast(exp.null(), "TEXT")
-        )
-        query = select(
-            [
-                string(self.run_id),
-                string(self.key),
-                seq,
-                string(activation.trigger),
-                col("b", "profile_id"),
-                relationship,
-                col("b", "entity_id"),
-                col("b", "message_id"),
-                col("b", "payload"),
-                exp.GT(
-                    this=exp.Length(this=col("b", "payload")),
-                    expression=exp.Literal.number(MAX_EVENT_BYTES),
-                ),
-            ],
-            built.subquery("b"),
-        )
-        for name, body_ in ctx.traits_ctes():
-            query = query.with_(exp.to_identifier(name, quoted=True), as_=body_, copy=False)
-        return self._insert(EVENTS, query)
+        from linked_audiences.runs.event_sql import events_insert
 
-    def _entity_array(self, relationship: str, columns: list[str]) -> exp.Select:
-        """Per profile, this run's matched entities of ``relationship`` as a JSON array of
-        objects (Segment's shape: the columns plus ``__entity``)."""
-        rel = self.graph.relationship(relationship)
-        assert rel is not None
-        snapshot, mine = self._snapshot(ENTITIES, "s", self.run_id)
-        item = self.dialect.json_object(
-            [
-                *(
-                    (c, self.dialect.payload_value(col("t", c), rel.entity.columns.get(c)))
-                    for c in columns
-                ),
-                ("__entity", string(rel.entity.slug)),
-            ]
-        )
-        return select(
-            [
-                col("s", "profile_id"),
-                exp.alias_(
-                    self.dialect.json_array_agg(item, col("s", "entity_id")), "items", quoted=True
-                ),
-            ],
-            snapshot,
-            [
-                exp.Join(
-                    this=table(rel.entity.table, "t"),
-                    on=exp.EQ(
-                        this=self._text(col("t", rel.entity.primary_key)),
-                        expression=col("s", "entity_id"),
-                    ),
-                )
-            ],
-            where=[*mine, exp.EQ(this=col("s", "relationship"), expression=string(relationship))],
-            group=[col("s", "profile_id")],
-        )
+        return events_insert(self, activation, as_of, seq_offset)
 
     def changes(self, activation: Activation) -> exp.Query:
         """Rows (profile_id, entity_id, user_id, anonymous_id, member_now) that changed."""

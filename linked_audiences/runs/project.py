@@ -38,7 +38,7 @@ from linked_audiences.loading import load_audience_folder, load_model
 from linked_audiences.runs.engine import RunResult, run
 from linked_audiences.runs.log import run_log
 from linked_audiences.runs.schedules import Schedule, is_due, next_run_at
-from linked_audiences.runs.sinks import sink_from_spec
+from linked_audiences.runs.sink_spec import sink_from_spec
 from linked_audiences.runs.state import DEFAULT_SCHEMA
 from linked_audiences.validation import audience_references
 from linked_audiences.warehouse import connect
