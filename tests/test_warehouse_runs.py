@@ -27,7 +27,7 @@ from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.runs import RunConflict, RunInProgress, run_log
 from linked_audiences.runs import engine as engine_module
 from linked_audiences.runs.lock import run_lock
-from linked_audiences.runs.sinks import JsonLinesSink
+from linked_audiences.runs.sinks import CallableSink, JsonLinesSink
 from linked_audiences.runs.state import State
 
 from .conftest import EXAMPLES, REDSHIFT_LACKS, ROOT
@@ -265,6 +265,33 @@ def test_commit_from_a_taken_baseline_is_refused(
         statuses = sorted(e["status"] for e in log)
         assert statuses == ["committed", "committed", "committed", "failed", "failed"]
         assert {"competitor", "racer"} <= {e["run_id"] for e in log if e["status"] == "committed"}
+
+
+@pytest.mark.parametrize("engine", LEASED)
+def test_preview_and_deliver(request: pytest.FixtureRequest, engine: str, demo: Path) -> None:
+    """A preview counts what DuckDB counts; events a failing sink refused are delivered
+    later by ``deliver``, each once."""
+    graph, _ = load_examples()
+    with la.connect(f"duckdb:///{demo}") as duck:
+        expected = la.preview(AUDIENCE, graph, duck, as_of=T2, sample=5)
+    schema = f"state_{next(_schemas)}"
+    with standin(request, engine).connect() as warehouse:
+        found = la.preview(AUDIENCE, graph, warehouse, as_of=T2, sample=5)
+        assert (found.count, found.sample) == (expected.count, expected.sample)
+
+        def refuse(events: Any) -> None:
+            raise ConnectionError("the receiver is down")
+
+        with pytest.raises(la.runs.DeliveryFailed):
+            la.run(
+                AUDIENCE, graph, warehouse, as_of=T2, state_schema=schema,
+                sink=CallableSink(refuse, batch=True),
+            )  # fmt: skip
+        received: list[dict[str, Any]] = []
+        sink = CallableSink(received.extend, batch=True)
+        assert la.runs.deliver(warehouse, AUDIENCE.key, sink, state_schema=schema) > 0
+        assert la.runs.deliver(warehouse, AUDIENCE.key, sink, state_schema=schema) == 0
+        assert len({e["messageId"] for e in received}) == len(received) > 0
 
 
 # -- SIGKILL at random instants ----------------------------------------------------------------
