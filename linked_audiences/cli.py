@@ -6,24 +6,37 @@ A user's mistake prints one line per problem to stderr and exits 2, never a trac
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from linked_audiences.cli_common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+    MAX_SAMPLE,
+    RUN_ERRORS,
+    _as_of,
+    _definition_args,
+    _load,
+    _percent,
+    _positive_int,
+    _sample_size,
+    _silence_stdout,
+    _state_arg,
+    _warehouse_arg,
+)
+from linked_audiences.cli_runs import _cmd_deliver, _cmd_run, _cmd_run_due, _cmd_runs
 from linked_audiences.conditions import Audience
-from linked_audiences.datatypes import parse_iso_timestamp
 from linked_audiences.dialects import DIALECTS
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder
 from linked_audiences.preview import ExplorerGroup, Preview
-from linked_audiences.runs.engine import DeliveryFailed, RunConflict, RunInProgress
 from linked_audiences.warehouse import (
     QUERY_THREAD,
     WarehouseError,
@@ -31,13 +44,6 @@ from linked_audiences.warehouse import (
     WarehouseURLError,
     is_interrupt,
 )
-
-RUN_ERRORS = (DeliveryFailed, RunConflict, RunInProgress)
-
-EXIT_OK, EXIT_USAGE = 0, 2
-EXIT_RUN_FAILED = 1  # the input was fine; the run or its delivery failed (and is recoverable)
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
-MAX_SAMPLE = 10_000  # a preview prints each sampled profile; more is an export's job
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,14 +81,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         raise DefinitionError(problems)
     return EXIT_OK
-
-
-def _load(args: argparse.Namespace) -> tuple[DataGraph, Audience, list[Audience]]:
-    """GRAPH, AUDIENCE and the audiences its `audience` nodes may name (--audiences DIR)."""
-    graph = DataGraph.load(args.graph)
-    audience = Audience.load(args.audience)
-    folder = args.audiences_dir or Path(args.audience).parent
-    return graph, audience, load_audience_folder(folder, audience)
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
@@ -168,156 +166,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise_on_mismatch(graph, warehouse, source=args.graph)
     print("ok")
     return EXIT_OK
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from linked_audiences.catalog import CatalogMismatch
-    from linked_audiences.runs import run
-    from linked_audiences.runs.stream_sink import StreamSink, pending_events
-    from linked_audiences.warehouse import connect
-
-    graph, audience, audiences = _load(args)
-    # Without --events-out the events go to stdout through a sink, so an event counts as
-    # delivered only once it was written and flushed (a closed pipe leaves the rest pending).
-    sink = _jsonl_sink(args.events_out) or StreamSink(sys.stdout.buffer)
-    with connect(args.warehouse, create=False) as warehouse:
-        try:
-            result = run(
-                audience,
-                graph,
-                warehouse,
-                as_of=args.as_of,
-                audiences=audiences,
-                send_backfill=not args.no_backfill,
-                sink=sink,
-                state_schema=args.state_schema,
-                size_alert_percent=args.size_alert,
-                allow_backdated=args.allow_backdated,
-            )
-        except CatalogMismatch as exc:  # the graph file is what does not match
-            raise exc.with_source(args.graph) from None
-        except DeliveryFailed as exc:
-            if not isinstance(sink, StreamSink) or not _broken_pipe(exc):
-                raise
-            _silence_stdout()
-            pending = pending_events(warehouse, audience.key, state_schema=args.state_schema)
-            print(
-                f"error: stdout closed after {sink.written:,} events; {pending:,} events stay "
-                f"pending: send them with `linked-audiences deliver {audience.key} "
-                "--warehouse URL --events-out FILE.jsonl`",
-                file=sys.stderr,
-            )
-            return EXIT_RUN_FAILED
-        finally:
-            sink.close()
-    stats = result.stats
-    alert = "  SIZE ALERT" if stats.size_alert else ""
-    print(
-        f"run {result.run_id}: {stats.members:,} members (+{stats.entered:,} "
-        f"-{stats.exited:,}), entities +{stats.entities_added:,} -{stats.entities_removed:,}, "
-        f"{stats.events:,} events ({stats.skipped_events:,} skipped over 32 KB), "
-        f"{stats.delivered:,} delivered{alert}",
-        file=sys.stderr,
-    )
-    if stats.skipped_events:
-        print(
-            f"error: {stats.skipped_events:,} events were not sent: each is over 32 KB "
-            "(see `linked-audiences runs`)",
-            file=sys.stderr,
-        )
-        return EXIT_RUN_FAILED
-    return EXIT_OK
-
-
-def _broken_pipe(exc: BaseException) -> bool:
-    """Whether a BrokenPipeError is ``exc`` or among its causes."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, BrokenPipeError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _silence_stdout() -> None:
-    """The reader of stdout left: send what Python still flushes at exit to /dev/null, so
-    that flush does not print a second error."""
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _jsonl_sink(path: str | None) -> Any:
-    if path is None:
-        return None
-    from linked_audiences.runs.sinks import JsonLinesSink
-
-    return JsonLinesSink(path)
-
-
-def _audience_key(text: str) -> str:
-    """AUDIENCE as a definition file (its key) or the key itself."""
-    path = Path(text)
-    if path.suffix.lower() in (".json", ".yaml", ".yml"):
-        return Audience.load(path).key
-    return text
-
-
-def _cmd_runs(args: argparse.Namespace) -> int:
-    from linked_audiences.runs import run_log
-    from linked_audiences.warehouse import connect
-
-    with connect(args.warehouse, create=False) as warehouse:
-        entries = run_log(warehouse, _audience_key(args.audience), state_schema=args.state_schema)
-    if args.json:
-        print(json.dumps(entries, indent=2, default=str))
-        return EXIT_OK
-    print(
-        f"{'run':<32} {'status':<9} {'as of':<25} {'members':>9} {'+in':>7} {'-out':>7} "
-        f"{'events':>8} {'seconds':>8}  alert/error"
-    )
-    for e in entries:
-        seconds = sum(
-            e.get(k) or 0.0
-            for k in ("compile_seconds", "query_seconds", "diff_seconds", "events_seconds")
-        )
-        note = "SIZE ALERT" if e.get("size_alert") else (e.get("error") or "")
-        print(
-            f"{e['run_id']:<32} {e['status']:<9} {str(e['as_of'])[:25]:<25} "
-            f"{_n(e.get('members')):>9} {_n(e.get('entered')):>7} {_n(e.get('exited')):>7} "
-            f"{_n(e.get('events')):>8} {seconds:>8.2f}  {note}"
-        )
-    return EXIT_OK
-
-
-def _n(value: Any) -> str:
-    return "" if value is None else f"{value:,}"
-
-
-def _cmd_deliver(args: argparse.Namespace) -> int:
-    from linked_audiences.runs import deliver
-    from linked_audiences.warehouse import connect
-
-    with connect(args.warehouse, create=False) as warehouse:
-        sent = deliver(
-            warehouse,
-            _audience_key(args.audience),
-            _jsonl_sink(args.events_out),
-            state_schema=args.state_schema,
-        )
-    print(f"delivered {sent:,} pending events", file=sys.stderr)
-    return EXIT_OK
-
-
-def _cmd_run_due(args: argparse.Namespace) -> int:
-    from linked_audiences.runs.project import run_due
-
-    outcomes = run_due(Path(args.project), warehouse_url=args.warehouse, now=args.now)
-    for outcome in outcomes:
-        print(f"{outcome.status:<8} {outcome.key}: {outcome.detail}")
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        print(f"error: {len(failed)} of {len(outcomes)} audiences failed", file=sys.stderr)
-    return EXIT_RUN_FAILED if failed else EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -482,76 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
     return parser
-
-
-def _warehouse_arg(parser: argparse.ArgumentParser, note: str) -> None:
-    parser.add_argument(
-        "--warehouse",
-        required=True,
-        metavar="URL",
-        help=f"duckdb:///relative.duckdb, duckdb:////absolute.duckdb or postgresql://… ({note})",
-    )
-
-
-def _state_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-schema",
-        default="linked_audiences",
-        metavar="SCHEMA",
-        help="schema for run state (default: %(default)s)",
-    )
-
-
-def _definition_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("graph", metavar="GRAPH", help="data graph (.json, .yaml)")
-    parser.add_argument("audience", metavar="AUDIENCE", help="audience definition")
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="TS",
-        type=_as_of,
-        help="evaluate at this ISO-8601 time (default: now, UTC)",
-    )
-    parser.add_argument(
-        "--audiences",
-        dest="audiences_dir",
-        metavar="DIR",
-        help="folder of audiences that `audience` nodes may name (default: the folder of AUDIENCE)",
-    )
-
-
-def _as_of(text: str) -> datetime:
-    try:
-        return parse_iso_timestamp(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a percentage >= 0, got {text!r}")
-    return value
-
-
-def _sample_size(text: str) -> int:
-    value = _positive_int(text)
-    if value > MAX_SAMPLE:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_SAMPLE:,}, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
