@@ -256,7 +256,7 @@ class DataGraph(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> DataGraph:
-        from linked_audiences.validation import graph_problems
+        from linked_audiences.graph_validation import graph_problems
 
         problems = [*name_problems(self), *graph_problems(self)]
         if problems:

@@ -7,7 +7,6 @@ Node checks are looked up by class in :data:`_NODE_CHECKS`; a new node kind adds
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -32,30 +31,21 @@ from linked_audiences.datatypes import (
     DATE_LIKE_TYPES,
     ORDERED_TYPES,
     DataType,
-    OutOfRange,
-    parse_iso_date,
-    parse_iso_time,
-    parse_iso_timestamp,
 )
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import (
-    MAX_DEPTH,
     DataGraph,
-    Entity,
     EventSource,
-    Relationship,
     RelationshipPath,
-    parse_join_on,
-    parse_junction_left,
-    parse_junction_right,
-    relationship_json_paths,
 )
+from linked_audiences.graph_validation import graph_problems
+from linked_audiences.value_rules import DATE_OPS as _DATE_OPS
+from linked_audiences.value_rules import DAY_OPS as _DAY_OPS
+from linked_audiences.value_rules import TEXT_OPS as _TEXT_OPS
+from linked_audiences.value_rules import value_rule
 
 ALL_TYPES: frozenset[str] = frozenset({"string", "number", "boolean", "date", "time", "timestamp"})
 _ORDERINGS = ("less_than", "greater_than", "less_than_or_equal", "greater_than_or_equal")
-_DATE_OPS = ("before_date", "after_date")
-_DAY_OPS = ("within_last", "within_next", "before_last", "after_next")
-_TEXT_OPS = ("contains", "does_not_contain", "starts_with", "ends_with")
 
 #: Which column types each operator accepts.
 OPERATOR_TYPES: dict[str, frozenset[str]] = {
@@ -81,125 +71,6 @@ UNIVERSE_IDENTIFIER_TYPES = ("user_id", "email", "android.idfa", "ios.idfa")
 ANONYMOUS_IDENTIFIER_TYPE = "anonymous_id"
 
 Place = Literal["audience", "event", "entity"]
-
-
-# --------------------------------------------------------------------------------------------
-# Data graph
-# --------------------------------------------------------------------------------------------
-
-
-def graph_problems(graph: DataGraph) -> list[Problem]:
-    """All rule breaks of a data graph, in document order."""
-    problems: list[Problem] = []
-    add = problems.append
-    entities = {e.slug: e for e in graph.entities}
-
-    for slug, n in Counter(e.slug for e in graph.entities).items():
-        if n > 1:
-            second = [i for i, e in enumerate(graph.entities) if e.slug == slug][1]
-            add(Problem(f"$.entities[{second}].slug", f"entity slug {slug!r} repeats"))
-
-    first_seen: dict[str, str] = {}
-    for path, level, rel, parent in relationship_json_paths(graph.relationships):
-        if rel.slug in first_seen:
-            add(
-                Problem(
-                    f"{path}.slug",
-                    f"relationship slug {rel.slug!r} repeats (first at {first_seen[rel.slug]})",
-                )
-            )
-        first_seen.setdefault(rel.slug, path)
-        if level > MAX_DEPTH:
-            add(
-                Problem(
-                    path,
-                    f"nesting is {level} levels deep; at most {MAX_DEPTH} (the profile is level 1)",
-                )
-            )
-        entity = entities.get(rel.related_entity)
-        if entity is None:
-            add(Problem(f"{path}.related_entity", f"unknown entity {rel.related_entity!r}"))
-        links = [
-            k
-            for k in ("external_id", "trait", "join_on", "junction_table")
-            if getattr(rel, k) is not None
-        ]
-        allowed = ("external_id", "trait") if parent is None else ("join_on", "junction_table")
-        if len(links) != 1 or links[0] not in allowed:
-            where = "a top-level" if parent is None else "a nested"
-            add(
-                Problem(
-                    path,
-                    f"{where} relationship needs exactly one of "
-                    f"{' or '.join(allowed)}" + (f", got {', '.join(links)}" if links else ""),
-                )
-            )
-            continue
-        parent_entity = entities.get(parent.related_entity) if parent else None
-        problems.extend(_link_problems(graph, path, rel, entity, parent_entity))
-
-    seen_events: set[str] = set()
-    for i, event in enumerate(graph.events):
-        path = f"$.events[{i}]"
-        if event.name in seen_events:
-            add(Problem(f"{path}.name", f"event {event.name!r} repeats"))
-        seen_events.add(event.name)
-        if (event.profile_key is None) == (event.segment_id is None):
-            add(Problem(path, "an event source needs exactly one of profile_key or segment_id"))
-        if event.segment_id is not None and graph.profile.id_graph_table is None:
-            add(Problem(f"{path}.segment_id", "segment_id needs profile.id_graph_table"))
-    return problems
-
-
-def _link_problems(
-    graph: DataGraph,
-    path: str,
-    rel: Relationship,
-    entity: Entity | None,
-    parent_entity: Entity | None,
-) -> Iterator[Problem]:
-    """How one relationship attaches to its parent (profile or entity).
-
-    Join columns are not required among an entity's declared ``columns``: those list what
-    conditions may filter on (joining on an undeclared ``email`` is common).
-    """
-    if rel.trait is not None:
-        if rel.trait.name not in graph.profile.traits:
-            yield Problem(f"{path}.trait.name", f"unknown trait {rel.trait.name!r}")
-    elif rel.join_on is not None:
-        try:
-            left, right = parse_join_on(rel.join_on)
-        except ValueError as exc:
-            yield Problem(f"{path}.join_on", str(exc))
-            return
-        if parent_entity is None or entity is None:
-            return
-        pair = {left.slug, right.slug}
-        if pair != {parent_entity.slug, entity.slug}:
-            yield Problem(
-                f"{path}.join_on",
-                f"join_on must join {parent_entity.slug!r} and "
-                f"{entity.slug!r}, got {left.slug!r} and {right.slug!r}",
-            )
-            return
-    elif rel.junction_table is not None:
-        junction = rel.junction_table
-        try:
-            parent_ref, _ = parse_junction_left(junction.left_join_on)
-            _, child_ref = parse_junction_right(junction.right_join_on)
-        except ValueError as exc:
-            yield Problem(f"{path}.junction_table", str(exc))
-            return
-        if parent_entity is not None and parent_ref.slug != parent_entity.slug:
-            yield Problem(
-                f"{path}.junction_table.left_join_on",
-                f"left_join_on must name {parent_entity.slug!r}, got {parent_ref.slug!r}",
-            )
-        if entity is not None and child_ref.slug != entity.slug:
-            yield Problem(
-                f"{path}.junction_table.right_join_on",
-                f"right_join_on must name {entity.slug!r}, got {child_ref.slug!r}",
-            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +314,7 @@ def _comparison_problems(
     if node.reference is not None:
         yield from _reference_problems(node, dtype, path, scope)
     else:
-        rule = _value_rule(op, dtype, node.value)
+        rule = value_rule(op, dtype, node.value)
         if rule:
             yield Problem(f"{path}.value", rule)
 
@@ -489,64 +360,6 @@ def _reference_problems(
         name = f"column {ref.relationship}.{ref.column}"
     if ref_type != dtype:
         yield Problem(rpath, f"{name} is a {ref_type}; it cannot be compared with a {dtype}")
-
-
-def _value_rule(op: str, dtype: DataType, value: object) -> str | None:
-    """Why ``value`` does not fit ``op`` on a ``dtype`` column, or None when it does."""
-    if op in _DAY_OPS:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        return None if ok else f"{op} takes a whole number of days >= 0"
-    if op in _DATE_OPS:
-        rule = _iso_rule(value, "timestamp")
-        return f"{op} takes an ISO-8601 date or timestamp" if rule == "" else rule
-    if op in _TEXT_OPS:
-        return None if isinstance(value, str) else f"{op} takes a string"
-    if op in ("equals_any_of", "contains_any_of"):
-        item_type: DataType = "string" if op == "contains_any_of" else dtype
-        if not isinstance(value, list) or not value:
-            return f"{op} takes a non-empty list"
-        bad = [i for i, item in enumerate(value) if _scalar_rule(item_type, item)]
-        return f"{op} takes a list of {item_type}s; item {bad[0]} is not one" if bad else None
-    return _scalar_rule(dtype, value)
-
-
-def _scalar_rule(dtype: DataType, value: object) -> str | None:
-    if dtype == "number":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif dtype == "boolean":
-        ok = isinstance(value, bool)
-    elif dtype == "string":
-        ok = isinstance(value, str)
-    else:
-        rule = _iso_rule(value, dtype)
-        if rule:  # well-formed text that names an unusable instant
-            return rule
-        ok = rule is None
-    if ok:
-        return None
-    shape = {
-        "date": "an ISO date (YYYY-MM-DD)",
-        "time": "a time (HH:MM:SS)",
-        "timestamp": "an ISO-8601 timestamp",
-    }.get(dtype, f"a {dtype}")
-    return f"expected {shape}, got {value!r}"
-
-
-def _iso_rule(value: object, dtype: str) -> str | None:
-    """None when ``value`` is ISO text of ``dtype``; ``""`` when it is not ISO text at all;
-    else why the text cannot be used (a well-formed instant outside the years 1–9999)."""
-    parse: Callable[[str], object] = {"date": parse_iso_date, "time": parse_iso_time}.get(
-        dtype, parse_iso_timestamp
-    )
-    if not isinstance(value, str):
-        return ""
-    try:
-        parse(value)
-    except OutOfRange as exc:
-        return str(exc)
-    except ValueError:
-        return ""
-    return None
 
 
 _PLACE_NAMES: dict[Place, str] = {
