@@ -359,9 +359,9 @@ def test_runs_killed_at_random_instants(
     setup = [arg for statement in stand.setup for arg in ("--setup", statement)]
     chance = random.Random(20261202)
     final = "2026-11-01T00:00:00Z"
-    killed = 0
-    for day in range(20, 25):
-        process = subprocess.Popen(
+
+    def start(day: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -377,10 +377,19 @@ def test_runs_killed_at_random_instants(
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={**_environ(), **env},
         )
-        time.sleep(chance.uniform(0.5, 4.0))
+
+    # One complete run first: the baseline, and how long a run takes here (start-up
+    # included), so the kills below land inside runs however fast or loaded the machine is.
+    clock = time.monotonic()
+    assert start(19).wait(timeout=300) == 0
+    duration = time.monotonic() - clock
+    killed = 0
+    for day in range(20, 25):
+        process = start(day)
+        time.sleep(chance.uniform(0.3, 0.95) * duration)
         killed += process.poll() is None
         process.kill()
         process.wait(timeout=60)
