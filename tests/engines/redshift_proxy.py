@@ -109,6 +109,18 @@ def redshift_proxy(socket_path: str) -> Iterator[int]:
     try:
         yield port
     finally:
-        server_holder[0].close()
-        loop.call_soon_threadsafe(loop.stop)
+
+        async def shutdown() -> None:
+            """Close the listener, cancel the connections still open, then stop: a loop
+            stopped with tasks pending warns "Task was destroyed but it is pending"."""
+            server_holder[0].close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            loop.call_soon(loop.stop)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop)
         thread.join(timeout=10)
+        if not thread.is_alive():
+            loop.close()
