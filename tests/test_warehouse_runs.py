@@ -10,6 +10,7 @@ reference evaluator in tests/test_runs.py.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -378,7 +379,7 @@ def test_runs_killed_at_random_instants(
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**_environ(), **env},
+            env={**os.environ, **env},
         )
 
     # One complete run first: the baseline, and how long a run takes here (start-up
@@ -404,9 +405,3 @@ def test_runs_killed_at_random_instants(
     with la.connect(f"duckdb:///{demo}") as duck:
         la.run(AUDIENCE, graph, duck, as_of=final, sink=JsonLinesSink(clean), state_schema=schema)
     assert _replay(_lines(out)) == _replay(_lines(clean))
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
