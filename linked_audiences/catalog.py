@@ -12,13 +12,16 @@ case-insensitive one; two case-insensitive candidates are ambiguous and reported
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.expressions.datatypes import DType
 
+from linked_audiences.compiler import CompiledAudience, compile
+from linked_audiences.conditions import Audience
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import (
     DataGraph,
@@ -85,6 +88,27 @@ class GraphCatalog:
     #: Graph names the warehouse stores in another case, as it stores them (the compiler
     #: rewrites its SQL with them).
     names: StoredNames = field(default_factory=StoredNames)
+
+    def compile(
+        self,
+        audience: Audience,
+        graph: DataGraph,
+        dialect: str,
+        *,
+        as_of: datetime | str | None,
+        audiences: Sequence[Audience],
+    ) -> CompiledAudience:
+        """``audience`` compiled with what this read of the catalog says: each date-like
+        column's stored kind, each graph name's stored spelling."""
+        return compile(
+            audience,
+            graph,
+            dialect=dialect,
+            as_of=as_of,
+            audiences=audiences,
+            column_types=self.column_types,
+            names=self.names,
+        )
 
 
 def inspect_graph(graph: DataGraph, warehouse: Warehouse) -> GraphCatalog:

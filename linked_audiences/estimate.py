@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from linked_audiences.catalog import raise_on_mismatch
-from linked_audiences.compiler import compile
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 from linked_audiences.validation import validate_audience
@@ -46,14 +45,8 @@ def estimate(
     problem, rather than the warehouse's first complaint about the query."""
     validate_audience(audience, graph, audiences)
     catalog = raise_on_mismatch(graph, warehouse)
-    compiled = compile(
-        audience,
-        graph,
-        dialect=warehouse.dialect.name,
-        as_of=as_of,
-        audiences=audiences,
-        column_types=catalog.column_types,
-        names=catalog.names,
+    compiled = catalog.compile(
+        audience, graph, warehouse.dialect.name, as_of=as_of, audiences=audiences
     )
     sql = warehouse.sql(compiled.expression)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from linked_audiences.catalog import inspect_graph
-from linked_audiences.compiler import CompiledAudience, compile
+from linked_audiences.compiler import CompiledAudience
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 from linked_audiences.names import StoredNames
@@ -95,14 +95,8 @@ def preview(
     started = time.perf_counter()
     validate_audience(audience, graph, audiences)  # before the warehouse is asked anything
     catalog = inspect_graph(graph, warehouse)
-    compiled = compile(
-        audience,
-        graph,
-        dialect=warehouse.dialect.name,
-        as_of=as_of,
-        audiences=audiences,
-        column_types=catalog.column_types,
-        names=catalog.names,
+    compiled = catalog.compile(
+        audience, graph, warehouse.dialect.name, as_of=as_of, audiences=audiences
     )
     timings = {"compile": time.perf_counter() - started}
 

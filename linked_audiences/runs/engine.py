@@ -30,7 +30,7 @@ from typing import Any
 from sqlglot import exp
 
 from linked_audiences.catalog import raise_on_mismatch
-from linked_audiences.compiler import CompiledAudience, compile
+from linked_audiences.compiler import CompiledAudience
 from linked_audiences.conditions import Audience
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
@@ -156,14 +156,8 @@ def run(
     # A graph that no longer matches the warehouse (a dropped column, a number column turned
     # BOOLEAN) would make members exit silently: refuse before anything is written.
     catalog = raise_on_mismatch(graph, warehouse)
-    compiled = compile(
-        audience,
-        graph,
-        dialect=warehouse.dialect.name,
-        as_of=as_of,
-        audiences=audiences,
-        column_types=catalog.column_types,
-        names=catalog.names,
+    compiled = catalog.compile(
+        audience, graph, warehouse.dialect.name, as_of=as_of, audiences=audiences
     )
     seconds["compile"] = time.perf_counter() - clock
     request = _Request(

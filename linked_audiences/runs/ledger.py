@@ -203,26 +203,11 @@ class Ledger:
 
     def _delete_runs(self, specs: Sequence[TableSpec], run_ids: list[str]) -> None:
         """Delete rows of ``run_ids``; on append-only state they stay, never read again."""
-        if self.w.dialect.APPEND_ONLY:
-            return
+        of_runs = exp.In(
+            this=exp.column("run_id", quoted=True), expressions=[string(r) for r in run_ids]
+        )
         for spec in specs:
-            self.w.execute(
-                exp.Delete(
-                    this=self.state.table(spec),
-                    where=exp.Where(
-                        this=exp.and_(
-                            exp.EQ(
-                                this=exp.column("audience_key", quoted=True),
-                                expression=string(self.key),
-                            ),
-                            exp.In(
-                                this=exp.column("run_id", quoted=True),
-                                expressions=[string(r) for r in run_ids],
-                            ),
-                        )
-                    ),
-                )
-            )
+            self.state.delete(spec, self.key, of_runs.copy())
 
     def prune(self, keep_snapshots: list[str]) -> None:
         """Keep the run log's last 50 runs, and snapshots only of runs a diff may still need."""

@@ -116,25 +116,12 @@ class Held:
     def release_lease(self) -> None:
         now = time.time()
         self._write(now, now, released=True)
-        if not self.state.warehouse.dialect.APPEND_ONLY:
-            # old leases of this audience are history nobody reads: keep the table small
-            self.state.warehouse.execute(
-                exp.Delete(
-                    this=self.state.table(LOCKS),
-                    where=exp.Where(
-                        this=exp.and_(
-                            exp.EQ(
-                                this=exp.column("audience_key", quoted=True),
-                                expression=string(self.key),
-                            ),
-                            exp.LT(
-                                this=exp.column("expires_at", quoted=True),
-                                expression=exp.Literal.number(repr(now - 86_400)),
-                            ),
-                        )
-                    ),
-                )
-            )
+        # old leases of this audience are history nobody reads: keep the table small
+        day_old = exp.LT(
+            this=exp.column("expires_at", quoted=True),
+            expression=exp.Literal.number(repr(now - 86_400)),
+        )
+        self.state.delete(LOCKS, self.key, day_old)
 
 
 def lease_seconds() -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from linked_audiences.sql import ident
+from linked_audiences.sql import ident, string
 from linked_audiences.warehouse import Warehouse
 
 DEFAULT_SCHEMA = "linked_audiences"
@@ -102,6 +102,15 @@ class State:
         return exp.Insert(
             this=target, expression=exp.Values(expressions=[exp.Tuple(expressions=list(values))])
         )
+
+    def delete(self, spec: TableSpec, audience_key: str, condition: exp.Expr) -> None:
+        """Delete an audience's rows of ``spec`` that meet ``condition``; nothing on
+        warehouses whose state is append-only (those rows stay, never read again)."""
+        if self.warehouse.dialect.APPEND_ONLY:
+            return
+        mine = exp.EQ(this=exp.column("audience_key", quoted=True), expression=string(audience_key))
+        where = exp.Where(this=exp.and_(mine, condition))
+        self.warehouse.execute(exp.Delete(this=self.table(spec), where=where))
 
     def ensure(self) -> None:
         """CREATE SCHEMA / TABLE IF NOT EXISTS, then add columns that state made by an
