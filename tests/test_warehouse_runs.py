@@ -33,7 +33,7 @@ from linked_audiences.runs.state import State
 
 from .conftest import EXAMPLES, REDSHIFT_LACKS, ROOT
 from .engines.demo_copy import demo_tables
-from .test_runs import AUDIENCE, ENRICHED, T1, T2
+from .test_runs import AUDIENCE, ENRICHED, T1, T2, _numbers_as_floats
 
 #: Redshift functions PostgreSQL lacks, as PostgreSQL functions with Redshift's meaning
 #: (OBJECT is PostgreSQL's own JSON_BUILD_OBJECT under Redshift's name). LISTAGG … WITHIN
@@ -148,16 +148,6 @@ LEASED = ENGINES[:3]
 
 def standin(request: pytest.FixtureRequest, engine: str) -> StandIn:
     return request.getfixturevalue(f"{engine}_standin")  # type: ignore[no-any-return]
-
-
-def _numbers_as_floats(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _numbers_as_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers_as_floats(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
 
 
 def _payloads(result: la.RunResult) -> list[str]:

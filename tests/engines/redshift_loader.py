@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from tests.reference.evaluator import Tables
 
-from .standins import check_tables, create_table_sql, reparse, schema_of, table_expr
+from .standins import check_tables, create_table_sql, insert_rows, reparse, schema_of
 
 #: SPEC §1 data type → Redshift column type.
 REDSHIFT_TYPES = {
@@ -41,10 +41,4 @@ def load_tables(cursor: Any, tables: Tables, column_types: dict[str, dict[str, s
         execute(cursor, f"CREATE SCHEMA IF NOT EXISTS {name}")
     for table, columns in column_types.items():
         execute(cursor, create_table_sql(table, columns, REDSHIFT_TYPES, "redshift"))
-        rows = tables.get(table, [])
-        if not rows:
-            continue
-        one_row = "(" + ", ".join("?" for _ in columns) + ")"
-        target = table_expr(table).sql("redshift")
-        statement = f"INSERT INTO {target} VALUES " + ", ".join(one_row for _ in rows)
-        execute(cursor, statement, [row.get(c) for row in rows for c in columns])
+        insert_rows(execute, cursor, table, columns, tables.get(table, []), "redshift")

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from tests.reference.evaluator import Tables
 
-from .standins import check_tables, create_table_sql, reparse, schema_of, table_expr
+from .standins import check_tables, create_table_sql, insert_rows, reparse, schema_of, table_expr
 
 #: SPEC §1 data type → Snowflake column type.
 SNOWFLAKE_TYPES = {
@@ -48,13 +48,7 @@ def load_tables(cursor: Any, tables: Tables, column_types: dict[str, dict[str, s
     execute(cursor, 'USE SCHEMA "PUBLIC"')
     for table, columns in column_types.items():
         execute(cursor, create_table_sql(table, columns, SNOWFLAKE_TYPES, "snowflake"))
-        rows = tables.get(table, [])
-        if not rows:
-            continue
-        one_row = "(" + ", ".join("?" for _ in columns) + ")"
-        target = table_expr(table).sql("snowflake")
-        statement = f"INSERT INTO {target} VALUES " + ", ".join(one_row for _ in rows)
-        execute(cursor, statement, [row.get(c) for row in rows for c in columns])
+        insert_rows(execute, cursor, table, columns, tables.get(table, []), "snowflake")
 
 
 def drop_tables(cursor: Any, column_types: dict[str, dict[str, str]]) -> None:

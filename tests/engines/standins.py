@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlglot
@@ -42,6 +43,18 @@ def require(available: bool, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI must run every stand-in, but {message}", pytrace=False)
     pytest.skip(message)
+
+
+def insert_rows(
+    execute: Any, cursor: Any, table: str, columns: dict[str, str], rows: list[Any], dialect: str
+) -> None:
+    """One INSERT of ``rows`` into ``table`` with every value a ``?`` parameter."""
+    if not rows:
+        return
+    one_row = "(" + ", ".join("?" for _ in columns) + ")"
+    target = table_expr(table).sql(dialect)
+    statement = f"INSERT INTO {target} VALUES " + ", ".join(one_row for _ in rows)
+    execute(cursor, statement, [row.get(c) for row in rows for c in columns])
 
 
 def free_port() -> int:
