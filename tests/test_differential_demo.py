@@ -96,6 +96,54 @@ VARIANTS: dict[str, dict] = {
             ),
         ),
     ),
+    # One join per subtree (compiler/flat.py): the same relationship twice, an `or` of
+    # columns, a count on the top node, a junction, and the whole subtree negated.
+    "flat_siblings_and_top_count": _ent(
+        "user-accounts",
+        _and(
+            _ent(
+                "account-cards",
+                _col(
+                    "credit_limit",
+                    "greater_than",
+                    reference={"relationship": "user-accounts", "column": "balance"},
+                ),
+            ),
+            _ent(
+                "account-cards",
+                _and(
+                    _or(_col("status", "equals", "active"), _col("card_type", "equals", "premium")),
+                    _ent(
+                        "card-transactions",
+                        _col("currency", "not_equals", reference={"trait": "country"}),
+                    ),
+                ),
+            ),
+        ),
+        count={"at_least": 2},
+    ),
+    "flat_junction_at_most": _ent(
+        "user-carts",
+        _ent(
+            "cart-products", _col("category", "equals", reference={"trait": "preferred_category"})
+        ),
+        count={"at_most": 1},
+    ),
+    "flat_without": _and(
+        _ent("user-carts", _col("status", "equals", "open")),
+        _ent(
+            "user-accounts",
+            _ent(
+                "account-cards",
+                _col(
+                    "credit_limit",
+                    "less_than",
+                    reference={"relationship": "user-accounts", "column": "min_balance"},
+                ),
+            ),
+            without=True,
+        ),
+    ),
     "shared_merchants": _ent(
         "user-accounts",
         _ent(
@@ -250,3 +298,25 @@ def test_postgres_matches_reference_on_demo(
     members = {r[0] for r in demo_on_postgres.execute(compiled.profiles_sql).fetchall()}
     entities = set(demo_on_postgres.execute(compiled.entities_sql).fetchall())
     assert (members, entities) == _expected(audience, tables)
+
+
+@pytest.mark.parametrize("key", list(VARIANTS))
+def test_variants_select_some_but_not_all_profiles(key: str, demo: Demo) -> None:
+    """A variant that matched nobody (or everybody) would prove nothing about its shape."""
+    con, tables, _ = demo
+    audience = dict(CASES)[key]
+    members, entities = _expected(audience, tables)
+    universe = {r[0] for r in con.execute(_compiled(_everyone(), "duckdb").profiles_sql).fetchall()}
+    assert 0 < len(members) < len(universe)
+
+
+def _everyone() -> la.Audience:
+    condition = {"type": "trait", "trait": "email", "operator": "exists"}
+    return validate_data(
+        la.Audience,
+        {
+            "key": "everyone",
+            "name": "everyone",
+            "condition": _or(condition, {**condition, "without": True}),
+        },
+    )

@@ -7,9 +7,9 @@ shape: only entity nodes that mean "at least one related row" (no ``without``, n
 count), and no events or audience references (a join cannot count or negate). Everything else
 gets a reason instead of a query.
 
-Operators are the compiler's own (``linked_audiences.compiler.predicates``) and the universe
-and traits CTEs are the compiled query's own, so the naive query differs from the compiled one
-only in its shape, which is what the benchmark compares.
+Operators are the compiler's own (``linked_audiences.compiler.predicates``), the universe CTE
+is the compiler's and the traits CTEs are the compiled query's own, so the naive query differs
+from the compiled one only in its shape, which is what the benchmark compares.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from linked_audiences.dialects import get_dialect
 from linked_audiences.graph import RelationshipPath
 
 #: The compiled query's CTEs that the naive query reuses as they are.
-_SHARED_CTES = ("la_traits_text", "la_traits", "la_universe1")
+_SHARED_CTES = ("la_traits_text", "la_traits")
 
 
 class NotNaive(Exception):
@@ -169,10 +169,11 @@ def naive_sql(
     ctx = CompileContext(graph, get_dialect("duckdb"), as_of, {}, column_types or {})
     builder = _Builder(ctx, graph)
     where = builder.condition(audience.condition, {})
+    universe = ctx.universe(include_anonymous=False)
     select = (
         exp.select(exp.column("profile_id", "u").as_("profile_id"))
         .distinct()
-        .from_(exp.to_table("la_universe1").as_("u"))
+        .from_(exp.to_table(universe).as_("u"))
     )
     if builder.uses_traits:
         select = select.join(
@@ -187,4 +188,6 @@ def naive_sql(
     shared = [cte for cte in (with_.expressions if with_ else []) if cte.alias in _SHARED_CTES]
     for cte in shared:
         select = select.with_(cte.alias, as_=cte.this.copy())
+    for name, body in ctx.ctes:  # the universe: the compiled query may not need one
+        select = select.with_(name, as_=body)
     return select.sql(dialect="duckdb")

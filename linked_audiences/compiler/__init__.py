@@ -110,10 +110,11 @@ def compile(
     known[audience.key] = audience
     ctx = CompileContext(graph, warehouse, moment, known, column_types or {})
     membership = Membership(ctx)
-    members, scope, member_expr, holds = membership.audience_select(audience)
+    members_select = membership.audience_select(audience)
+    members = members_select.query
     shared = list(ctx.ctes)
     matched = MatchedEntities(membership)
-    entities = matched.build(audience, scope, member_expr, holds)
+    entities = matched.build(audience, members_select)
     traits = ctx.traits_ctes()
     entity_ctes = (*traits, *ctx.ctes)
     # The members query and the entities query share CTEs: the entities query gets copies,

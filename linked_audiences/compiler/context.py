@@ -167,6 +167,27 @@ class CompileContext:
         self._universes[include_anonymous] = name
         return name
 
+    def in_universe(self, profile: exp.Expr, include_anonymous: bool) -> exp.Expr:
+        """``profile`` has an identifier of a universe type: a semi-join, no DISTINCT."""
+        key = self.graph.profile.key
+        types = [*UNIVERSE_IDENTIFIER_TYPES]
+        if include_anonymous:
+            types.append(ANONYMOUS_IDENTIFIER_TYPE)
+        probe = (
+            exp.select(exp.Literal.number(1))
+            .from_(table(self.graph.profile.identifiers_table, "iu"))
+            .where(
+                and_all(
+                    [
+                        exp.EQ(this=col("iu", key), expression=profile.copy()),
+                        exp.In(this=col("iu", "type"), expressions=[string(t) for t in types]),
+                        exp.Not(this=exp.Is(this=col("iu", "value"), expression=exp.null())),
+                    ]
+                )
+            )
+        )
+        return exp.Exists(this=probe)
+
     TRAITS = "la_traits"
 
     def trait(self, alias: str, name: str) -> exp.Column:

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from linked_audiences.compiler.context import PROFILE_ID, col, cte_ref, string, table
+from linked_audiences.compiler.flat import FlatNode
 from linked_audiences.compiler.membership import (
     Holds,
     Membership,
+    MembersSelect,
     keys_as,
     needs_path,
     nested_link_joins,
@@ -75,14 +77,13 @@ class MatchedEntities:
         self.ctx = membership.ctx
         self.levels: list[MatchedLevel] = []
 
-    def build(
-        self, audience: Audience, scope: Scope, member_expr: exp.Expr, holds: Holds
-    ) -> exp.Query:
+    def build(self, audience: Audience, members_select: MembersSelect) -> exp.Query:
         """Register the members and matched-level CTEs; return the final UNION query.
 
-        ``scope``, ``member_expr`` and ``holds`` come from the members query
-        (:meth:`Membership.audience_select`), so the condition tree is compiled once.
+        ``members_select`` is the members query (:meth:`Membership.audience_select`): its
+        FROM, joins and WHERE are reused, so the condition tree is compiled once.
         """
+        holds = members_select.holds
         tops = contributing(audience.condition)
         guard_columns: dict[int, str] = {}
         for _, guards in tops:
@@ -92,12 +93,12 @@ class MatchedEntities:
             exp.alias_(holds[guard].copy(), name, quoted=True, copy=False)
             for guard, name in guard_columns.items()
         ]
-        universe = self.ctx.universe(audience.include_anonymous)
+        profile = members_select.scope.path[0]
         members = select(
-            [exp.alias_(col("u", PROFILE_ID), "k0", quoted=True, copy=False), *flags],
-            cte_ref(universe, "u"),
-            [join.copy() for join in scope.joins],
-            [member_expr.copy()],
+            [exp.alias_(profile.copy(), "k0", quoted=True, copy=False), *flags],
+            members_select.from_.copy(),
+            [join.copy() for join in members_select.scope.joins],
+            [w.copy() for w in members_select.where],
         )
         self.ctx.ctes.append((MEMBERS, members))
         for node, guards in tops:
@@ -112,7 +113,53 @@ class MatchedEntities:
         row = "r2"
         scope.joins.extend(profile_link_joins(self.ctx, rel, profile, row, scope))
         child = scope.child(rel, row, col(row, rel.entity.primary_key))
-        self._level(node, rel, child, cte_ref(MEMBERS, "mem"), conditions)
+        if id(node) in self.m.flat:
+            self._flat_levels(node, rel, child, conditions)
+        else:
+            self._level(node, rel, child, cte_ref(MEMBERS, "mem"), conditions)
+
+    def _flat_levels(
+        self,
+        node: EntityCondition,
+        rel: RelationshipPath,
+        scope: Scope,
+        conditions: list[exp.Expr],
+    ) -> None:
+        """A flat subtree's matched rows: one join of the chains that satisfy it, then each
+        level's distinct key paths projected from it (compiler/flat.py)."""
+        flat = self.m.flat_join()
+        where = [*conditions, not_null(col(scope.row, rel.entity.primary_key))]
+        if node.where is not None:
+            where.append(flat.where(node.where, scope))
+        nodes = [FlatNode(node, rel, scope), *flat.nodes]
+        column = {n.scope.row: f"p{i}" for i, n in enumerate(nodes)}
+        chains = select(
+            [
+                exp.alias_(scope.path[0].copy(), "k0", quoted=True, copy=False),
+                *(
+                    exp.alias_(
+                        n.scope.path[-1].copy(), column[n.scope.row], quoted=True, copy=False
+                    )
+                    for n in nodes
+                ),
+            ],
+            cte_ref(MEMBERS, "mem"),
+            scope.joins,
+            where,
+            distinct=True,
+        )
+        chains_cte = self.ctx.add_cte("m", chains)
+        for n in nodes:
+            lineage = reversed(list(n.rel.ancestors()))
+            path: list[exp.Expr] = [
+                col("c", "k0"),
+                *(col("c", column[n.scope.rows[a.slug]]) for a in lineage),
+            ]
+            name = self.ctx.add_cte(
+                "m", select(keys_as(path), cte_ref(chains_cte, "c"), distinct=True)
+            )
+            parent = n.rel.parent.slug if n.rel.parent else None
+            self.levels.append(MatchedLevel(n.rel.slug, parent, name, len(path)))
 
     def _level(
         self,
@@ -126,7 +173,7 @@ class MatchedEntities:
         pk = col(scope.row, rel.entity.primary_key)
         where = [*conditions, not_null(pk)]
         if node.where is not None:
-            where.append(self.m.condition(node.where, scope, {}))
+            where.append(self.m.condition(node.where, scope, {}, required=True))
         query = select(keys_as(scope.path), from_, scope.joins, where, distinct=True)
         name = self.ctx.add_cte("m", query)
         parent = rel.parent.slug if rel.parent else None
@@ -165,7 +212,7 @@ class MatchedEntities:
                 )
             scope = scope.child(level, row, keys[level.depth - 1])
         holds: Holds = {}
-        self.m.condition(parent_node.where, scope, holds)
+        self.m.condition(parent_node.where, scope, holds, required=True)
         guards = {id(n): g for n, g in contributing(parent_node.where)}
         row = f"r{rel.depth}"
         scope.joins.extend(nested_link_joins(rel, scope.row, row))

@@ -26,6 +26,7 @@ from linked_audiences.compiler.context import (
     string,
     table,
 )
+from linked_audiences.compiler.flat import FlatJoin, flattenable
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import (
@@ -48,6 +49,7 @@ from linked_audiences.conditions import (
 from linked_audiences.datatypes import DataType
 from linked_audiences.graph import RelationshipPath
 from linked_audiences.sql import not_null, select
+from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
 
 Holds = dict[int, exp.Expr]
 """id(node) → the node's holds-expression in one scope (for matched entities)."""
@@ -82,6 +84,32 @@ class CountTest:
         test: exp.Expr = exp.Not(this=present) if self.holds_when_present else present
         return exp.Not(this=test) if without else test
 
+    def exists(self, scope: Scope, cte: str, keys: list[exp.Expr], without: bool) -> exp.Expr:
+        """The same test as a semi-join (``EXISTS``) or an anti-join (``NOT EXISTS``).
+
+        Used where the node is a required conjunct: engines plan a semi-join from the
+        selective side, where a LEFT JOIN fixes the order (docs/compiler.md, "Speed")."""
+        alias = scope.alias("q")
+        on: list[exp.Expr] = [
+            exp.EQ(this=col(alias, f"k{i}"), expression=key.copy()) for i, key in enumerate(keys)
+        ]
+        probe = select([exp.Literal.number(1)], cte_ref(cte, alias), where=on)
+        test: exp.Expr = exp.Exists(this=probe)
+        if self.holds_when_present == without:
+            test = exp.Not(this=test)
+        return test
+
+
+@dataclass
+class MembersSelect:
+    """The members SELECT and what matched entities reuse of it (same FROM, joins, WHERE)."""
+
+    query: exp.Select
+    scope: Scope
+    holds: Holds
+    from_: exp.Expr
+    where: list[exp.Expr]
+
 
 class Membership:
     """Compiles condition trees into CTEs on a shared :class:`CompileContext`."""
@@ -89,46 +117,145 @@ class Membership:
     def __init__(self, ctx: CompileContext) -> None:
         self.ctx = ctx
         self._ctes: dict[int, str] = {}
+        #: The node whose CTE is the FROM of the audience SELECT being built: it holds there.
+        self._driver: int | None = None
+        #: Top-level entity nodes compiled as one join (compiler/flat.py).
+        self.flat: set[int] = set()
+        #: Nodes whose CTE is only probed by semi-joins, so not unique on its keys.
+        self._ungrouped: set[int] = set()
 
     # -- audiences -------------------------------------------------------------------------
 
-    def audience_select(
-        self, audience: Audience, key: str = PROFILE_ID
-    ) -> tuple[exp.Select, Scope, exp.Expr, Holds]:
-        """SELECT of the members' ids, with the scope it was built in (for matched entities)."""
-        universe = self.ctx.universe(audience.include_anonymous)
-        scope = Scope(self.ctx, col("u", PROFILE_ID), [col("u", PROFILE_ID)])
-        holds: Holds = {}
-        expr = self.condition(audience.condition, scope, holds)
+    def audience_select(self, audience: Audience, key: str = PROFILE_ID) -> MembersSelect:
+        """SELECT of the members' ids, with the scope it was built in (for matched entities).
+
+        The SELECT reads from the CTE of a required node (one the root ``and`` needs to hold)
+        when there is one, else from the traits when a required trait comparison rejects
+        profiles without traits, rather than from every profile of the universe: a DISTINCT
+        over the identifiers table is the most expensive step of many audiences. A node
+        reached through a universe identifier type (or another audience's members) already
+        lies inside the universe; other drivers keep a semi-join to it.
+        """
+        driver, inside_universe = self._driver_for(audience)
+        from_traits = isinstance(driver, TraitCondition)
+        node_driver = driver is not None and not from_traits
+        outer, self._driver = self._driver, (id(driver) if node_driver else None)
+        try:
+            profile = col("u", "k0" if node_driver else PROFILE_ID)
+            scope = Scope(self.ctx, profile, [profile])
+            if from_traits:
+                scope._shared["traits"] = "u"  # the FROM is the traits CTE
+            holds: Holds = {}
+            expr = self.condition(audience.condition, scope, holds, required=True)
+        finally:
+            self._driver = outer
+        if driver is None:
+            from_ = cte_ref(self.ctx.universe(audience.include_anonymous), "u")
+        elif from_traits:
+            from_ = cte_ref(self.ctx.TRAITS, "u")
+        else:
+            from_ = cte_ref(self._driver_cte(driver), "u")
+        where = [] if _is_true(expr) else [expr]
+        if driver is not None and not inside_universe:
+            where.append(self.ctx.in_universe(profile, audience.include_anonymous))
         query = select(
-            [exp.alias_(col("u", PROFILE_ID), key, quoted=True, copy=False)],
-            cte_ref(universe, "u"),
+            [exp.alias_(profile.copy(), key, quoted=True, copy=False)],
+            from_,
             scope.joins,
-            [expr],
+            where,
         )
-        return query, scope, expr, holds
+        return MembersSelect(query, scope, holds, from_, where)
+
+    def _driver_for(self, audience: Audience) -> tuple[Condition | None, bool]:
+        """The required node to read members from, and whether it lies inside the universe."""
+        allowed = {*UNIVERSE_IDENTIFIER_TYPES}
+        if audience.include_anonymous:
+            allowed.add(ANONYMOUS_IDENTIFIER_TYPE)
+        fallback: Condition | None = None
+        for node in required_conjuncts(audience.condition):
+            if isinstance(node, AudienceCondition):
+                if node.without:
+                    continue
+                other = self.ctx.audiences[node.key]
+                if audience.include_anonymous or not other.include_anonymous:
+                    return node, True
+                fallback = fallback or node
+            elif isinstance(node, EntityCondition | EventCondition):
+                if node.without or not CountTest.of(node.count).holds_when_present:
+                    continue
+                if isinstance(node, EntityCondition):
+                    rel = self.ctx.graph.relationship(node.relationship)
+                    link = rel.relationship.external_id if rel is not None else None
+                    if link is not None and link.type in allowed:
+                        return node, True
+                fallback = fallback or node
+        if fallback is not None:
+            return fallback, False
+        # A trait comparison is false on NULL (but ``not_exists``), so a profile without a
+        # traits row cannot be a member: the traits CTE can be the FROM.
+        for node in required_conjuncts(audience.condition):
+            if (
+                isinstance(node, TraitCondition)
+                and not node.without
+                and node.operator != "not_exists"
+            ):
+                return node, False
+        return None, False
+
+    def _driver_cte(self, node: Condition) -> str:
+        if isinstance(node, AudienceCondition):
+            return self.audience_cte(node.key)
+        return self._ctes[id(node)]
 
     def audience_cte(self, key: str) -> str:
         """Another audience's members, compiled inline once however often it is named."""
         if key not in self.ctx.audience_ctes:
-            query, *_ = self.audience_select(self.ctx.audiences[key], key="k0")
-            self.ctx.audience_ctes[key] = self.ctx.add_cte("aud", query)
+            members = self.audience_select(self.ctx.audiences[key], key="k0")
+            self.ctx.audience_ctes[key] = self.ctx.add_cte("aud", members.query)
         return self.ctx.audience_ctes[key]
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def condition(self, node: Condition, scope: Scope, holds: Holds) -> exp.Expr:
-        """The node's holds-expression in ``scope``; records it in ``holds`` by node id."""
+    def condition(
+        self, node: Condition, scope: Scope, holds: Holds, required: bool = False
+    ) -> exp.Expr:
+        """The node's holds-expression in ``scope``; records it in ``holds`` by node id.
+
+        ``required``: the node must hold for the SELECT's row to be kept (it is reached from
+        the WHERE through ``and`` groups only). Such nodes become semi-joins; elsewhere
+        (under ``or``) a LEFT JOIN and a presence test, which every engine plans well.
+        Either form means the same, so the choice is only about speed."""
         builder = _NODE_BUILDERS[type(node)]
-        expr = builder(self, node, scope, holds)
+        expr = builder(self, node, scope, holds, required)
         holds[id(node)] = expr
         return expr
 
-    def _group(self, node: GroupCondition, scope: Scope, holds: Holds) -> exp.Expr:
-        parts = [self.condition(c, scope, holds) for c in node.conditions]
-        combine = exp.and_ if node.operator == "and" else exp.or_
+    def _group(self, node: GroupCondition, scope: Scope, holds: Holds, required: bool) -> exp.Expr:
+        conjunction = node.operator == "and"
+        parts = [self.condition(c, scope, holds, required and conjunction) for c in node.conditions]
+        if conjunction:
+            parts = [p for p in parts if not _is_true(p)] or [exp.true()]
+        combine = exp.and_ if conjunction else exp.or_
         # No copies: ``holds`` keeps pointers into this tree, and callers copy what they reuse.
         return parts[0] if len(parts) == 1 else combine(*parts, wrap=True, copy=False)
+
+    def _presence(
+        self,
+        node: Condition,
+        scope: Scope,
+        cte: str,
+        keys: list[exp.Expr],
+        test: CountTest,
+        without: bool,
+        required: bool,
+    ) -> exp.Expr:
+        """How a keyed CTE's test reaches its parent SELECT: the FROM, a semi-join or a join."""
+        if id(node) == self._driver:
+            return exp.true()
+        if required:
+            return test.exists(scope, cte, keys, without)
+        assert id(node) not in self._ungrouped, "a LEFT JOIN to a CTE not unique on its keys"
+        return test.holds(scope.left_join(cte, keys), without)
 
     def _comparison(
         self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope, storage: Storage
@@ -160,7 +287,7 @@ class Membership:
         declared = rel.entity.columns[reference.column]
         return value, self.ctx.storage(rel.entity.table, reference.column, declared)
 
-    def _trait(self, node: TraitCondition, scope: Scope, holds: Holds) -> exp.Expr:
+    def _trait(self, node: TraitCondition, scope: Scope, holds: Holds, required: bool) -> exp.Expr:
         dtype = self.ctx.graph.profile.traits[node.trait]
         x = self.ctx.trait(scope.traits(), node.trait)
         predicate = self._comparison(node, x, dtype, scope, self.ctx.trait_storage(node.trait))
@@ -168,56 +295,117 @@ class Membership:
             return predicate
         return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
 
-    def _column(self, node: ColumnCondition, scope: Scope, holds: Holds) -> exp.Expr:
+    def _column(
+        self, node: ColumnCondition, scope: Scope, holds: Holds, required: bool
+    ) -> exp.Expr:
         assert scope.rel is not None
         dtype = scope.rel.entity.columns[node.column]
         storage = self.ctx.storage(scope.rel.entity.table, node.column, dtype)
         return self._comparison(node, col(scope.row, node.column), dtype, scope, storage)
 
-    def _property(self, node: PropertyCondition, scope: Scope, holds: Holds) -> exp.Expr:
+    def _property(
+        self, node: PropertyCondition, scope: Scope, holds: Holds, required: bool
+    ) -> exp.Expr:
         source = scope.event
         assert source is not None
         column, dtype = source.property_column(node.property)  # type: ignore[misc]
         storage = self.ctx.storage(source.table, column, dtype)
         return self._comparison(node, col("ev", column), dtype, scope, storage)
 
-    def _audience(self, node: AudienceCondition, scope: Scope, holds: Holds) -> exp.Expr:
-        alias = scope.left_join(self.audience_cte(node.key), scope.path[:1])
-        return CountTest(None, True).holds(alias, node.without)
+    def _audience(
+        self, node: AudienceCondition, scope: Scope, holds: Holds, required: bool
+    ) -> exp.Expr:
+        cte = self.audience_cte(node.key)
+        test = CountTest(None, True)
+        return self._presence(node, scope, cte, scope.path[:1], test, node.without, required)
 
-    def _event(self, node: EventCondition, scope: Scope, holds: Holds) -> exp.Expr:
+    def _event(self, node: EventCondition, scope: Scope, holds: Holds, required: bool) -> exp.Expr:
         test = CountTest.of(node.count)
         if id(node) not in self._ctes:
-            self._ctes[id(node)] = self._event_cte(node, test)
-        alias = scope.left_join(self._ctes[id(node)], scope.path[:1])
-        return test.holds(alias, node.without)
+            self._ctes[id(node)] = self._event_cte(node, test, self._grouped(node, test, required))
+        cte = self._ctes[id(node)]
+        return self._presence(node, scope, cte, scope.path[:1], test, node.without, required)
 
-    def _entity(self, node: EntityCondition, scope: Scope, holds: Holds) -> exp.Expr:
+    def _entity(
+        self, node: EntityCondition, scope: Scope, holds: Holds, required: bool
+    ) -> exp.Expr:
         rel = self.ctx.graph.relationship(node.relationship)
         assert rel is not None
         path_mode = scope.path_mode or (scope.rel is None and needs_path(node))
         test = CountTest.of(node.count)
         if id(node) not in self._ctes:
-            self._ctes[id(node)] = self._entity_cte(node, rel, test, path_mode)
+            if scope.rel is None and path_mode and flattenable(node):
+                grouped = self._grouped(node, test, required)
+                self._ctes[id(node)] = self._flat_cte(node, rel, test, grouped)
+            else:
+                grouped = self._grouped(node, test, required)
+                self._ctes[id(node)] = self._entity_cte(node, rel, test, path_mode, grouped)
         if path_mode:
             keys = scope.path
         elif scope.rel is None:
             keys = scope.path[:1]
         else:
             keys = [col(scope.row, parent_column(rel))]
-        alias = scope.left_join(self._ctes[id(node)], keys)
-        return test.holds(alias, node.without)
+        cte = self._ctes[id(node)]
+        return self._presence(node, scope, cte, keys, test, node.without, required)
 
     # -- CTEs ------------------------------------------------------------------------------
 
+    def _grouped(self, node: Condition, test: CountTest, required: bool) -> bool:
+        """Whether the node's CTE must be unique on its keys.
+
+        A LEFT JOIN needs unique keys (it must not repeat the parent's row), and so does the
+        FROM of the members SELECT; a semi-join does not, and grouping a CTE only ever
+        probed by one costs a hash aggregate over every matching row (docs/compiler.md,
+        "Speed"). A node is probed the same way wherever it is compiled (members and
+        matched entities see the same ``and``/``or`` structure)."""
+        grouped = not required or test.having is not None or id(node) == self._driver
+        if not grouped:
+            self._ungrouped.add(id(node))
+        return grouped
+
     def _entity_cte(
-        self, node: EntityCondition, rel: RelationshipPath, test: CountTest, path_mode: bool
+        self,
+        node: EntityCondition,
+        rel: RelationshipPath,
+        test: CountTest,
+        path_mode: bool,
+        grouped: bool,
     ) -> str:
         """Keys of the parents (rows, or profiles) that have the matching related rows."""
         source = entity_rows(self.ctx, rel, path_mode)
         where = [*source.conditions]
         if node.where is not None:
-            where.append(self.condition(node.where, source.scope, {}))
+            where.append(self.condition(node.where, source.scope, {}, required=True))
+        pk = col(source.scope.row, rel.entity.primary_key)
+        # Rows are counted with COUNT(*) where no join can repeat one (a second hash
+        # aggregate per primary key otherwise: docs/compiler.md, "Speed").
+        counted = exp.Count(
+            this=exp.Star() if source.rows_unique else exp.Distinct(expressions=[pk.copy()])
+        )
+        having = test.having(counted) if test.having else None
+        query = select(
+            keys_as(source.keys),
+            source.from_,
+            source.scope.joins,
+            [*(not_null(k) for k in source.keys), not_null(pk), *where],
+            group=source.keys if grouped else None,
+            having=having,
+        )
+        return self.ctx.add_cte("q", query)
+
+    def flat_join(self) -> FlatJoin:
+        """A builder of flat-subtree WHEREs whose column conditions compile as anywhere else."""
+        return FlatJoin(self.ctx.graph, lambda c, s: self.condition(c, s, {}, required=True))
+
+    def _flat_cte(
+        self, node: EntityCondition, rel: RelationshipPath, test: CountTest, grouped: bool
+    ) -> str:
+        """Profiles with a chain of rows satisfying the whole subtree: one join, grouped once."""
+        source = entity_rows(self.ctx, rel, path_mode=True)
+        where = [*source.conditions]
+        if node.where is not None:
+            where.append(self.flat_join().where(node.where, source.scope))
         pk = col(source.scope.row, rel.entity.primary_key)
         having = (
             test.having(exp.Count(this=exp.Distinct(expressions=[pk.copy()])))
@@ -229,12 +417,13 @@ class Membership:
             source.from_,
             source.scope.joins,
             [*(not_null(k) for k in source.keys), not_null(pk), *where],
-            group=source.keys,
+            group=source.keys if grouped else None,
             having=having,
         )
+        self.flat.add(id(node))
         return self.ctx.add_cte("q", query)
 
-    def _event_cte(self, node: EventCondition, test: CountTest) -> str:
+    def _event_cte(self, node: EventCondition, test: CountTest, grouped: bool) -> str:
         """Profiles with the matching events, counted in the window."""
         source = self.ctx.graph.event(node.event)
         assert source is not None
@@ -248,14 +437,14 @@ class Membership:
                 exp.EQ(this=col("ev", source.event_column), expression=string(source.name))
             )
         if node.where is not None:
-            where.append(self.condition(node.where, scope, {}))
+            where.append(self.condition(node.where, scope, {}, required=True))
         having = test.having(exp.Count(this=exp.Star())) if test.having else None
         query = select(
             keys_as([profile]),
             table(source.table, "ev"),
             scope.joins,
             where,
-            group=[profile],
+            group=[profile] if grouped else None,
             having=having,
         )
         return self.ctx.add_cte("e", query)
@@ -288,6 +477,9 @@ class RowSource:
     scope: Scope
     keys: list[exp.Expr]
     conditions: list[exp.Expr]
+    #: Each entity row appears once per key: primary keys are unique and nothing joined in
+    #: can repeat a row (an identifiers table or a junction table can).
+    rows_unique: bool = False
 
 
 def parent_column(rel: RelationshipPath) -> str:
@@ -316,7 +508,9 @@ def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> 
         scope.joins.extend(nested_link_joins(level, scope.row, row))
         conditions.append(not_null(col(scope.row, scope.rel.entity.primary_key)))  # type: ignore[union-attr]
         scope = scope.child(level, row, col(row, level.entity.primary_key))
-    return RowSource(from_, scope, scope.path[:-1], conditions)
+    # From the one-row-per-profile traits CTE straight to the entity, nothing repeats a row.
+    unique = len(chain) == 1 and top.relationship.trait is not None
+    return RowSource(from_, scope, scope.path[:-1], conditions, rows_unique=unique)
 
 
 def _nested_rows(ctx: CompileContext, rel: RelationshipPath) -> RowSource:
@@ -337,7 +531,7 @@ def _nested_rows(ctx: CompileContext, rel: RelationshipPath) -> RowSource:
             )
         )
     scope = scope.child(rel, row, col(row, rel.entity.primary_key))
-    return RowSource(from_, scope, [key], [])
+    return RowSource(from_, scope, [key], [], rows_unique=junction is None)
 
 
 def _top_link_source(
@@ -426,6 +620,22 @@ def nested_link_joins(rel: RelationshipPath, parent_row: str, row: str) -> list[
             on=exp.EQ(this=col(row, child_col), expression=col(j, right)),
         ),
     ]
+
+
+def required_conjuncts(node: Condition) -> Iterator[Condition]:
+    """Nodes that must hold for ``node`` to hold: itself, or the members of ``and`` groups."""
+    if isinstance(node, GroupCondition):
+        if node.operator == "and":
+            for child in node.conditions:
+                yield from required_conjuncts(child)
+        elif len(node.conditions) == 1:
+            yield from required_conjuncts(node.conditions[0])
+        return
+    yield node
+
+
+def _is_true(e: exp.Expr) -> bool:
+    return isinstance(e, exp.Boolean) and e.this is True
 
 
 def needs_path(node: EntityCondition) -> bool:

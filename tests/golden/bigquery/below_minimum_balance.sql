@@ -3,15 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
-), `la_q1` AS (
+WITH `la_q1` AS (
   SELECT
     `i`.`canonical_segment_id` AS `k0`
   FROM `ps_materialize`.`user_identifiers` AS `i`
@@ -29,23 +21,11 @@ WITH `la_universe1` AS (
     `i`.`canonical_segment_id`
 )
 SELECT
-  `u`.`profile_id` AS `profile_id`
-FROM `la_universe1` AS `u`
-LEFT JOIN `la_q1` AS `q1`
-  ON `q1`.`k0` = `u`.`profile_id`
-WHERE
-  NOT `q1`.`k0` IS NULL;
+  `u`.`k0` AS `profile_id`
+FROM `la_q1` AS `u`;
 
 -- matched entities
-WITH `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
-), `la_q1` AS (
+WITH `la_q1` AS (
   SELECT
     `i`.`canonical_segment_id` AS `k0`
   FROM `ps_materialize`.`user_identifiers` AS `i`
@@ -63,12 +43,8 @@ WITH `la_universe1` AS (
     `i`.`canonical_segment_id`
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_q1` AS `q1`
-    ON `q1`.`k0` = `u`.`profile_id`
-  WHERE
-    NOT `q1`.`k0` IS NULL
+    `u`.`k0` AS `k0`
+  FROM `la_q1` AS `u`
 ), `la_m1` AS (
   SELECT DISTINCT
     `mem`.`k0` AS `k0`,

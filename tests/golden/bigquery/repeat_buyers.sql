@@ -3,15 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
-), `la_e1` AS (
+WITH `la_e1` AS (
   SELECT
     `g`.`canonical_segment_id` AS `k0`
   FROM `segment`.`order_completed` AS `ev`
@@ -29,23 +21,21 @@ WITH `la_universe1` AS (
     COUNT(*) >= 3
 )
 SELECT
-  `u`.`profile_id` AS `profile_id`
-FROM `la_universe1` AS `u`
-LEFT JOIN `la_e1` AS `q1`
-  ON `q1`.`k0` = `u`.`profile_id`
+  `u`.`k0` AS `profile_id`
+FROM `la_e1` AS `u`
 WHERE
-  NOT `q1`.`k0` IS NULL;
+  EXISTS(
+    SELECT
+      1
+    FROM `ps_materialize`.`user_identifiers` AS `iu`
+    WHERE
+      `iu`.`canonical_segment_id` = `u`.`k0`
+      AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT `iu`.`value` IS NULL
+  );
 
 -- matched entities
-WITH `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
-), `la_e1` AS (
+WITH `la_e1` AS (
   SELECT
     `g`.`canonical_segment_id` AS `k0`
   FROM `segment`.`order_completed` AS `ev`
@@ -63,12 +53,18 @@ WITH `la_universe1` AS (
     COUNT(*) >= 3
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_e1` AS `q1`
-    ON `q1`.`k0` = `u`.`profile_id`
+    `u`.`k0` AS `k0`
+  FROM `la_e1` AS `u`
   WHERE
-    NOT `q1`.`k0` IS NULL
+    EXISTS(
+      SELECT
+        1
+      FROM `ps_materialize`.`user_identifiers` AS `iu`
+      WHERE
+        `iu`.`canonical_segment_id` = `u`.`k0`
+        AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT `iu`.`value` IS NULL
+    )
 )
 SELECT
   `mem`.`k0` AS `profile_id`,

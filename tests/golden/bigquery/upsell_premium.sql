@@ -22,22 +22,23 @@ WITH `la_traits_text` AS (
     END AS `lifetime_value`,
     `x`.`loyalty_tier` AS `loyalty_tier`
   FROM `la_traits_text` AS `x`
-), `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
 ), `la_aud1` AS (
   SELECT
     `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_traits` AS `tr1`
-    ON `tr1`.`profile_id` = `u`.`profile_id`
+  FROM `la_traits` AS `u`
   WHERE
-    `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000
+    (
+      `u`.`loyalty_tier` IN ('gold', 'platinum') AND `u`.`lifetime_value` >= 1000
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `ps_materialize`.`user_identifiers` AS `iu`
+      WHERE
+        `iu`.`canonical_segment_id` = `u`.`profile_id`
+        AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT `iu`.`value` IS NULL
+    )
 ), `la_q1` AS (
   SELECT
     `r3`.`account_id` AS `k0`
@@ -48,44 +49,45 @@ WITH `la_traits_text` AS (
     AND (
       `r3`.`card_type` = 'premium' AND `r3`.`status` = 'active'
     )
-  GROUP BY
-    `r3`.`account_id`
 ), `la_q2` AS (
   SELECT
     `i`.`canonical_segment_id` AS `k0`
   FROM `ps_materialize`.`user_identifiers` AS `i`
   JOIN `prod`.`account` AS `r2`
     ON `r2`.`email` = `i`.`value`
-  LEFT JOIN `la_q1` AS `q1`
-    ON `q1`.`k0` = `r2`.`id`
   WHERE
     NOT `i`.`canonical_segment_id` IS NULL
     AND NOT `r2`.`id` IS NULL
     AND `i`.`type` = 'email'
     AND NOT `i`.`value` IS NULL
     AND (
-      `r2`.`status` = 'active' AND NOT `q1`.`k0` IS NULL
+      `r2`.`status` = 'active'
+      AND EXISTS(
+        SELECT
+          1
+        FROM `la_q1` AS `q1`
+        WHERE
+          `q1`.`k0` = `r2`.`id`
+      )
     )
   GROUP BY
     `i`.`canonical_segment_id`
 ), `la_aud2` AS (
   SELECT
-    `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_q2` AS `q1`
-    ON `q1`.`k0` = `u`.`profile_id`
-  WHERE
-    NOT `q1`.`k0` IS NULL
+    `u`.`k0` AS `k0`
+  FROM `la_q2` AS `u`
 )
 SELECT
-  `u`.`profile_id` AS `profile_id`
-FROM `la_universe1` AS `u`
-LEFT JOIN `la_aud1` AS `q1`
-  ON `q1`.`k0` = `u`.`profile_id`
-LEFT JOIN `la_aud2` AS `q2`
-  ON `q2`.`k0` = `u`.`profile_id`
+  `u`.`k0` AS `profile_id`
+FROM `la_aud1` AS `u`
 WHERE
-  NOT `q1`.`k0` IS NULL AND NOT NOT `q2`.`k0` IS NULL;
+  NOT EXISTS(
+    SELECT
+      1
+    FROM `la_aud2` AS `q1`
+    WHERE
+      `q1`.`k0` = `u`.`k0`
+  );
 
 -- matched entities
 WITH `la_traits_text` AS (
@@ -107,22 +109,23 @@ WITH `la_traits_text` AS (
     END AS `lifetime_value`,
     `x`.`loyalty_tier` AS `loyalty_tier`
   FROM `la_traits_text` AS `x`
-), `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
 ), `la_aud1` AS (
   SELECT
     `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_traits` AS `tr1`
-    ON `tr1`.`profile_id` = `u`.`profile_id`
+  FROM `la_traits` AS `u`
   WHERE
-    `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000
+    (
+      `u`.`loyalty_tier` IN ('gold', 'platinum') AND `u`.`lifetime_value` >= 1000
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `ps_materialize`.`user_identifiers` AS `iu`
+      WHERE
+        `iu`.`canonical_segment_id` = `u`.`profile_id`
+        AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT `iu`.`value` IS NULL
+    )
 ), `la_q1` AS (
   SELECT
     `r3`.`account_id` AS `k0`
@@ -133,44 +136,45 @@ WITH `la_traits_text` AS (
     AND (
       `r3`.`card_type` = 'premium' AND `r3`.`status` = 'active'
     )
-  GROUP BY
-    `r3`.`account_id`
 ), `la_q2` AS (
   SELECT
     `i`.`canonical_segment_id` AS `k0`
   FROM `ps_materialize`.`user_identifiers` AS `i`
   JOIN `prod`.`account` AS `r2`
     ON `r2`.`email` = `i`.`value`
-  LEFT JOIN `la_q1` AS `q1`
-    ON `q1`.`k0` = `r2`.`id`
   WHERE
     NOT `i`.`canonical_segment_id` IS NULL
     AND NOT `r2`.`id` IS NULL
     AND `i`.`type` = 'email'
     AND NOT `i`.`value` IS NULL
     AND (
-      `r2`.`status` = 'active' AND NOT `q1`.`k0` IS NULL
+      `r2`.`status` = 'active'
+      AND EXISTS(
+        SELECT
+          1
+        FROM `la_q1` AS `q1`
+        WHERE
+          `q1`.`k0` = `r2`.`id`
+      )
     )
   GROUP BY
     `i`.`canonical_segment_id`
 ), `la_aud2` AS (
   SELECT
-    `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_q2` AS `q1`
-    ON `q1`.`k0` = `u`.`profile_id`
-  WHERE
-    NOT `q1`.`k0` IS NULL
+    `u`.`k0` AS `k0`
+  FROM `la_q2` AS `u`
 ), `la_members` AS (
   SELECT
-    `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_aud1` AS `q1`
-    ON `q1`.`k0` = `u`.`profile_id`
-  LEFT JOIN `la_aud2` AS `q2`
-    ON `q2`.`k0` = `u`.`profile_id`
+    `u`.`k0` AS `k0`
+  FROM `la_aud1` AS `u`
   WHERE
-    NOT `q1`.`k0` IS NULL AND NOT NOT `q2`.`k0` IS NULL
+    NOT EXISTS(
+      SELECT
+        1
+      FROM `la_aud2` AS `q1`
+      WHERE
+        `q1`.`k0` = `u`.`k0`
+    )
 )
 SELECT
   `mem`.`k0` AS `profile_id`,

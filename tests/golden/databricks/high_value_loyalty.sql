@@ -22,22 +22,23 @@ WITH `la_traits_text` AS (
     END AS `lifetime_value`,
     `x`.`loyalty_tier` AS `loyalty_tier`
   FROM `la_traits_text` AS `x`
-), `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
 )
 SELECT
   `u`.`profile_id` AS `profile_id`
-FROM `la_universe1` AS `u`
-LEFT JOIN `la_traits` AS `tr1`
-  ON `tr1`.`profile_id` = `u`.`profile_id`
+FROM `la_traits` AS `u`
 WHERE
-  `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000;
+  (
+    `u`.`loyalty_tier` IN ('gold', 'platinum') AND `u`.`lifetime_value` >= 1000
+  )
+  AND EXISTS(
+    SELECT
+      1
+    FROM `ps_materialize`.`user_identifiers` AS `iu`
+    WHERE
+      `iu`.`canonical_segment_id` = `u`.`profile_id`
+      AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT `iu`.`value` IS NULL
+  );
 
 -- matched entities
 WITH `la_traits_text` AS (
@@ -59,22 +60,23 @@ WITH `la_traits_text` AS (
     END AS `lifetime_value`,
     `x`.`loyalty_tier` AS `loyalty_tier`
   FROM `la_traits_text` AS `x`
-), `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
 ), `la_members` AS (
   SELECT
     `u`.`profile_id` AS `k0`
-  FROM `la_universe1` AS `u`
-  LEFT JOIN `la_traits` AS `tr1`
-    ON `tr1`.`profile_id` = `u`.`profile_id`
+  FROM `la_traits` AS `u`
   WHERE
-    `tr1`.`loyalty_tier` IN ('gold', 'platinum') AND `tr1`.`lifetime_value` >= 1000
+    (
+      `u`.`loyalty_tier` IN ('gold', 'platinum') AND `u`.`lifetime_value` >= 1000
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM `ps_materialize`.`user_identifiers` AS `iu`
+      WHERE
+        `iu`.`canonical_segment_id` = `u`.`profile_id`
+        AND `iu`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT `iu`.`value` IS NULL
+    )
 )
 SELECT
   `mem`.`k0` AS `profile_id`,

@@ -3,15 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_e1" AS (
+WITH "la_e1" AS (
   SELECT
     "g"."canonical_segment_id" AS "k0"
   FROM "segment"."pages" AS "ev"
@@ -37,29 +29,30 @@ WITH "la_universe1" AS (
     AND NOT "ev"."timestamp" IS NULL
     AND "ev"."timestamp" >= CAST('2026-10-02 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
     AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
-  GROUP BY
-    "g"."canonical_segment_id"
 )
 SELECT
-  "u"."profile_id" AS "profile_id"
-FROM "la_universe1" AS "u"
-LEFT JOIN "la_e1" AS "q1"
-  ON "q1"."k0" = "u"."profile_id"
-LEFT JOIN "la_e2" AS "q2"
-  ON "q2"."k0" = "u"."profile_id"
+  "u"."k0" AS "profile_id"
+FROM "la_e1" AS "u"
 WHERE
-  NOT "q1"."k0" IS NULL AND NOT NOT "q2"."k0" IS NULL;
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "la_e2" AS "q1"
+    WHERE
+      "q1"."k0" = "u"."k0"
+  )
+  AND EXISTS(
+    SELECT
+      1
+    FROM "ps_materialize"."user_identifiers" AS "iu"
+    WHERE
+      "iu"."canonical_segment_id" = "u"."k0"
+      AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT "iu"."value" IS NULL
+  );
 
 -- matched entities
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_e1" AS (
+WITH "la_e1" AS (
   SELECT
     "g"."canonical_segment_id" AS "k0"
   FROM "segment"."pages" AS "ev"
@@ -85,18 +78,27 @@ WITH "la_universe1" AS (
     AND NOT "ev"."timestamp" IS NULL
     AND "ev"."timestamp" >= CAST('2026-10-02 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
     AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
-  GROUP BY
-    "g"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0"
-  FROM "la_universe1" AS "u"
-  LEFT JOIN "la_e1" AS "q1"
-    ON "q1"."k0" = "u"."profile_id"
-  LEFT JOIN "la_e2" AS "q2"
-    ON "q2"."k0" = "u"."profile_id"
+    "u"."k0" AS "k0"
+  FROM "la_e1" AS "u"
   WHERE
-    NOT "q1"."k0" IS NULL AND NOT NOT "q2"."k0" IS NULL
+    NOT EXISTS(
+      SELECT
+        1
+      FROM "la_e2" AS "q1"
+      WHERE
+        "q1"."k0" = "u"."k0"
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "ps_materialize"."user_identifiers" AS "iu"
+      WHERE
+        "iu"."canonical_segment_id" = "u"."k0"
+        AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT "iu"."value" IS NULL
+    )
 )
 SELECT
   "mem"."k0" AS "profile_id",

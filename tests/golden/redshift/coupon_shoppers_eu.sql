@@ -3,15 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_e1" AS (
+WITH "la_e1" AS (
   SELECT
     "g"."canonical_segment_id" AS "k0"
   FROM "segment"."order_completed" AS "ev"
@@ -41,6 +33,14 @@ WITH "la_universe1" AS (
     AND LEFT("ev"."path", 8) = '/pricing'
   GROUP BY
     "g"."canonical_segment_id"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
 )
 SELECT
   "u"."profile_id" AS "profile_id"
@@ -53,15 +53,7 @@ WHERE
   NOT "q1"."k0" IS NULL OR NOT "q2"."k0" IS NULL;
 
 -- matched entities
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_e1" AS (
+WITH "la_e1" AS (
   SELECT
     "g"."canonical_segment_id" AS "k0"
   FROM "segment"."order_completed" AS "ev"
@@ -91,6 +83,14 @@ WITH "la_universe1" AS (
     AND LEFT("ev"."path", 8) = '/pricing'
   GROUP BY
     "g"."canonical_segment_id"
+), "la_universe1" AS (
+  SELECT DISTINCT
+    "i"."canonical_segment_id" AS "profile_id"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  WHERE
+    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT "i"."value" IS NULL
+    AND NOT "i"."canonical_segment_id" IS NULL
 ), "la_members" AS (
   SELECT
     "u"."profile_id" AS "k0"

@@ -3,15 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_q1" AS (
+WITH "la_q1" AS (
   SELECT
     "r3"."account_id" AS "k0"
   FROM "prod"."credit_card" AS "r3"
@@ -21,45 +13,36 @@ WITH "la_universe1" AS (
     AND (
       "r3"."card_type" = 'premium' AND "r3"."status" = 'active'
     )
-  GROUP BY
-    "r3"."account_id"
 ), "la_q2" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
     AND (
-      "r2"."status" = 'active' AND NOT "q1"."k0" IS NULL
+      "r2"."status" = 'active'
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q1" AS "q1"
+        WHERE
+          "q1"."k0" = "r2"."id"
+      )
     )
   GROUP BY
     "i"."canonical_segment_id"
 )
 SELECT
-  "u"."profile_id" AS "profile_id"
-FROM "la_universe1" AS "u"
-LEFT JOIN "la_q2" AS "q1"
-  ON "q1"."k0" = "u"."profile_id"
-WHERE
-  NOT "q1"."k0" IS NULL;
+  "u"."k0" AS "profile_id"
+FROM "la_q2" AS "u";
 
 -- matched entities
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_q1" AS (
+WITH "la_q1" AS (
   SELECT
     "r3"."account_id" AS "k0"
   FROM "prod"."credit_card" AS "r3"
@@ -69,34 +52,33 @@ WITH "la_universe1" AS (
     AND (
       "r3"."card_type" = 'premium' AND "r3"."status" = 'active'
     )
-  GROUP BY
-    "r3"."account_id"
 ), "la_q2" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
     AND (
-      "r2"."status" = 'active' AND NOT "q1"."k0" IS NULL
+      "r2"."status" = 'active'
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q1" AS "q1"
+        WHERE
+          "q1"."k0" = "r2"."id"
+      )
     )
   GROUP BY
     "i"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0"
-  FROM "la_universe1" AS "u"
-  LEFT JOIN "la_q2" AS "q1"
-    ON "q1"."k0" = "u"."profile_id"
-  WHERE
-    NOT "q1"."k0" IS NULL
+    "u"."k0" AS "k0"
+  FROM "la_q2" AS "u"
 ), "la_m1" AS (
   SELECT DISTINCT
     "mem"."k0" AS "k0",
@@ -106,12 +88,17 @@ WITH "la_universe1" AS (
     ON "i1"."canonical_segment_id" = "mem"."k0" AND "i1"."type" = 'email'
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i1"."value"
-  LEFT JOIN "la_q1" AS "q2"
-    ON "q2"."k0" = "r2"."id"
   WHERE
     NOT "r2"."id" IS NULL
     AND (
-      "r2"."status" = 'active' AND NOT "q2"."k0" IS NULL
+      "r2"."status" = 'active'
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q1" AS "q2"
+        WHERE
+          "q2"."k0" = "r2"."id"
+      )
     )
 ), "la_m2" AS (
   SELECT DISTINCT
@@ -121,8 +108,6 @@ WITH "la_universe1" AS (
   FROM "la_m1" AS "m"
   JOIN "prod"."account" AS "p2"
     ON "p2"."id" = "m"."k1"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "p2"."id"
   JOIN "prod"."credit_card" AS "r3"
     ON "r3"."account_id" = "p2"."id"
   WHERE

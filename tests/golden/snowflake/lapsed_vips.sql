@@ -36,25 +36,26 @@ WITH "la_traits_text" AS (
       END AS TIMESTAMPTZ)
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
-), "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
 )
 SELECT
   "u"."profile_id" AS "profile_id"
-FROM "la_universe1" AS "u"
-LEFT JOIN "la_traits" AS "tr1"
-  ON "tr1"."profile_id" = "u"."profile_id"
+FROM "la_traits" AS "u"
 WHERE
-  "tr1"."is_vip" = TRUE
-  AND (
-    "tr1"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-    OR "tr1"."last_seen_at" IS NULL
+  (
+    "u"."is_vip" = TRUE
+    AND (
+      "u"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+      OR "u"."last_seen_at" IS NULL
+    )
+  )
+  AND EXISTS(
+    SELECT
+      1
+    FROM "ps_materialize"."user_identifiers" AS "iu"
+    WHERE
+      "iu"."canonical_segment_id" = "u"."profile_id"
+      AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT "iu"."value" IS NULL
   );
 
 -- matched entities
@@ -91,25 +92,26 @@ WITH "la_traits_text" AS (
       END AS TIMESTAMPTZ)
     END AS "last_seen_at"
   FROM "la_traits_text" AS "x"
-), "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
 ), "la_members" AS (
   SELECT
     "u"."profile_id" AS "k0"
-  FROM "la_universe1" AS "u"
-  LEFT JOIN "la_traits" AS "tr1"
-    ON "tr1"."profile_id" = "u"."profile_id"
+  FROM "la_traits" AS "u"
   WHERE
-    "tr1"."is_vip" = TRUE
-    AND (
-      "tr1"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-      OR "tr1"."last_seen_at" IS NULL
+    (
+      "u"."is_vip" = TRUE
+      AND (
+        "u"."last_seen_at" < CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+        OR "u"."last_seen_at" IS NULL
+      )
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "ps_materialize"."user_identifiers" AS "iu"
+      WHERE
+        "iu"."canonical_segment_id" = "u"."profile_id"
+        AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT "iu"."value" IS NULL
     )
 )
 SELECT

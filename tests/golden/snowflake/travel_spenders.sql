@@ -3,38 +3,30 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_q1" AS (
+WITH "la_q1" AS (
   SELECT
     "r6"."id" AS "k0"
   FROM "prod"."merchant_category" AS "r6"
   WHERE
     NOT "r6"."id" IS NULL AND NOT "r6"."id" IS NULL AND "r6"."is_travel" = TRUE
-  GROUP BY
-    "r6"."id"
 ), "la_q2" AS (
   SELECT
     "r5"."id" AS "k0"
   FROM "prod"."merchant" AS "r5"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "r5"."category_id"
   WHERE
-    NOT "r5"."id" IS NULL AND NOT "r5"."id" IS NULL AND NOT "q1"."k0" IS NULL
-  GROUP BY
-    "r5"."id"
+    NOT "r5"."id" IS NULL
+    AND NOT "r5"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q1" AS "q1"
+      WHERE
+        "q1"."k0" = "r5"."category_id"
+    )
 ), "la_q3" AS (
   SELECT
     "r4"."card_id" AS "k0"
   FROM "prod"."card_transaction" AS "r4"
-  LEFT JOIN "la_q2" AS "q1"
-    ON "q1"."k0" = "r4"."merchant_id"
   WHERE
     NOT "r4"."card_id" IS NULL
     AND NOT "r4"."id" IS NULL
@@ -42,80 +34,82 @@ WITH "la_universe1" AS (
       "r4"."amount" > 200
       AND "r4"."created_at" BETWEEN CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
       AND "r4"."status" = 'settled'
-      AND NOT "q1"."k0" IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q2" AS "q1"
+        WHERE
+          "q1"."k0" = "r4"."merchant_id"
+      )
     )
   GROUP BY
     "r4"."card_id"
   HAVING
-    COUNT(DISTINCT "r4"."id") >= 2
+    COUNT(*) >= 2
 ), "la_q4" AS (
   SELECT
     "r3"."account_id" AS "k0"
   FROM "prod"."credit_card" AS "r3"
-  LEFT JOIN "la_q3" AS "q1"
-    ON "q1"."k0" = "r3"."id"
   WHERE
-    NOT "r3"."account_id" IS NULL AND NOT "r3"."id" IS NULL AND NOT "q1"."k0" IS NULL
-  GROUP BY
-    "r3"."account_id"
+    NOT "r3"."account_id" IS NULL
+    AND NOT "r3"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q3" AS "q1"
+      WHERE
+        "q1"."k0" = "r3"."id"
+    )
 ), "la_q5" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
-  LEFT JOIN "la_q4" AS "q1"
-    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
-    AND NOT "q1"."k0" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q4" AS "q1"
+      WHERE
+        "q1"."k0" = "r2"."id"
+    )
   GROUP BY
     "i"."canonical_segment_id"
 )
 SELECT
-  "u"."profile_id" AS "profile_id"
-FROM "la_universe1" AS "u"
-LEFT JOIN "la_q5" AS "q1"
-  ON "q1"."k0" = "u"."profile_id"
-WHERE
-  NOT "q1"."k0" IS NULL;
+  "u"."k0" AS "profile_id"
+FROM "la_q5" AS "u";
 
 -- matched entities
-WITH "la_universe1" AS (
-  SELECT DISTINCT
-    "i"."canonical_segment_id" AS "profile_id"
-  FROM "ps_materialize"."user_identifiers" AS "i"
-  WHERE
-    "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT "i"."value" IS NULL
-    AND NOT "i"."canonical_segment_id" IS NULL
-), "la_q1" AS (
+WITH "la_q1" AS (
   SELECT
     "r6"."id" AS "k0"
   FROM "prod"."merchant_category" AS "r6"
   WHERE
     NOT "r6"."id" IS NULL AND NOT "r6"."id" IS NULL AND "r6"."is_travel" = TRUE
-  GROUP BY
-    "r6"."id"
 ), "la_q2" AS (
   SELECT
     "r5"."id" AS "k0"
   FROM "prod"."merchant" AS "r5"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "r5"."category_id"
   WHERE
-    NOT "r5"."id" IS NULL AND NOT "r5"."id" IS NULL AND NOT "q1"."k0" IS NULL
-  GROUP BY
-    "r5"."id"
+    NOT "r5"."id" IS NULL
+    AND NOT "r5"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q1" AS "q1"
+      WHERE
+        "q1"."k0" = "r5"."category_id"
+    )
 ), "la_q3" AS (
   SELECT
     "r4"."card_id" AS "k0"
   FROM "prod"."card_transaction" AS "r4"
-  LEFT JOIN "la_q2" AS "q1"
-    ON "q1"."k0" = "r4"."merchant_id"
   WHERE
     NOT "r4"."card_id" IS NULL
     AND NOT "r4"."id" IS NULL
@@ -123,46 +117,56 @@ WITH "la_universe1" AS (
       "r4"."amount" > 200
       AND "r4"."created_at" BETWEEN CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
       AND "r4"."status" = 'settled'
-      AND NOT "q1"."k0" IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q2" AS "q1"
+        WHERE
+          "q1"."k0" = "r4"."merchant_id"
+      )
     )
   GROUP BY
     "r4"."card_id"
   HAVING
-    COUNT(DISTINCT "r4"."id") >= 2
+    COUNT(*) >= 2
 ), "la_q4" AS (
   SELECT
     "r3"."account_id" AS "k0"
   FROM "prod"."credit_card" AS "r3"
-  LEFT JOIN "la_q3" AS "q1"
-    ON "q1"."k0" = "r3"."id"
   WHERE
-    NOT "r3"."account_id" IS NULL AND NOT "r3"."id" IS NULL AND NOT "q1"."k0" IS NULL
-  GROUP BY
-    "r3"."account_id"
+    NOT "r3"."account_id" IS NULL
+    AND NOT "r3"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q3" AS "q1"
+      WHERE
+        "q1"."k0" = "r3"."id"
+    )
 ), "la_q5" AS (
   SELECT
     "i"."canonical_segment_id" AS "k0"
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
-  LEFT JOIN "la_q4" AS "q1"
-    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
-    AND NOT "q1"."k0" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q4" AS "q1"
+      WHERE
+        "q1"."k0" = "r2"."id"
+    )
   GROUP BY
     "i"."canonical_segment_id"
 ), "la_members" AS (
   SELECT
-    "u"."profile_id" AS "k0"
-  FROM "la_universe1" AS "u"
-  LEFT JOIN "la_q5" AS "q1"
-    ON "q1"."k0" = "u"."profile_id"
-  WHERE
-    NOT "q1"."k0" IS NULL
+    "u"."k0" AS "k0"
+  FROM "la_q5" AS "u"
 ), "la_m1" AS (
   SELECT DISTINCT
     "mem"."k0" AS "k0",
@@ -172,10 +176,15 @@ WITH "la_universe1" AS (
     ON "i1"."canonical_segment_id" = "mem"."k0" AND "i1"."type" = 'email'
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i1"."value"
-  LEFT JOIN "la_q4" AS "q2"
-    ON "q2"."k0" = "r2"."id"
   WHERE
-    NOT "r2"."id" IS NULL AND NOT "q2"."k0" IS NULL
+    NOT "r2"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q4" AS "q2"
+      WHERE
+        "q2"."k0" = "r2"."id"
+    )
 ), "la_m2" AS (
   SELECT DISTINCT
     "m"."k0" AS "k0",
@@ -184,14 +193,17 @@ WITH "la_universe1" AS (
   FROM "la_m1" AS "m"
   JOIN "prod"."account" AS "p2"
     ON "p2"."id" = "m"."k1"
-  LEFT JOIN "la_q4" AS "q1"
-    ON "q1"."k0" = "p2"."id"
   JOIN "prod"."credit_card" AS "r3"
     ON "r3"."account_id" = "p2"."id"
-  LEFT JOIN "la_q3" AS "q2"
-    ON "q2"."k0" = "r3"."id"
   WHERE
-    NOT "r3"."id" IS NULL AND NOT "q2"."k0" IS NULL
+    NOT "r3"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q3" AS "q2"
+      WHERE
+        "q2"."k0" = "r3"."id"
+    )
 ), "la_m3" AS (
   SELECT DISTINCT
     "m"."k0" AS "k0",
@@ -201,19 +213,21 @@ WITH "la_universe1" AS (
   FROM "la_m2" AS "m"
   JOIN "prod"."credit_card" AS "p3"
     ON "p3"."id" = "m"."k2"
-  LEFT JOIN "la_q3" AS "q1"
-    ON "q1"."k0" = "p3"."id"
   JOIN "prod"."card_transaction" AS "r4"
     ON "r4"."card_id" = "p3"."id"
-  LEFT JOIN "la_q2" AS "q2"
-    ON "q2"."k0" = "r4"."merchant_id"
   WHERE
     NOT "r4"."id" IS NULL
     AND (
       "r4"."amount" > 200
       AND "r4"."created_at" BETWEEN CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
       AND "r4"."status" = 'settled'
-      AND NOT "q2"."k0" IS NULL
+      AND EXISTS(
+        SELECT
+          1
+        FROM "la_q2" AS "q2"
+        WHERE
+          "q2"."k0" = "r4"."merchant_id"
+      )
     )
 ), "la_m4" AS (
   SELECT DISTINCT
@@ -225,14 +239,17 @@ WITH "la_universe1" AS (
   FROM "la_m3" AS "m"
   JOIN "prod"."card_transaction" AS "p4"
     ON "p4"."id" = "m"."k3"
-  LEFT JOIN "la_q2" AS "q1"
-    ON "q1"."k0" = "p4"."merchant_id"
   JOIN "prod"."merchant" AS "r5"
     ON "r5"."id" = "p4"."merchant_id"
-  LEFT JOIN "la_q1" AS "q2"
-    ON "q2"."k0" = "r5"."category_id"
   WHERE
-    NOT "r5"."id" IS NULL AND NOT "q2"."k0" IS NULL
+    NOT "r5"."id" IS NULL
+    AND EXISTS(
+      SELECT
+        1
+      FROM "la_q1" AS "q2"
+      WHERE
+        "q2"."k0" = "r5"."category_id"
+    )
 ), "la_m5" AS (
   SELECT DISTINCT
     "m"."k0" AS "k0",
@@ -244,8 +261,6 @@ WITH "la_universe1" AS (
   FROM "la_m4" AS "m"
   JOIN "prod"."merchant" AS "p5"
     ON "p5"."id" = "m"."k4"
-  LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "p5"."category_id"
   JOIN "prod"."merchant_category" AS "r6"
     ON "r6"."id" = "p5"."category_id"
   WHERE

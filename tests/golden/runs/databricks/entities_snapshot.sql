@@ -2,15 +2,7 @@
 -- dialect: databricks; audience: cart_or_browse; run: 20261101T000000Z-000000000002; baseline: 20261020T000000Z-000000000001; as_of: 2026-11-01T00:00:00+00:00
 -- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots
 
-WITH `la_universe1` AS (
-  SELECT DISTINCT
-    `i`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`user_identifiers` AS `i`
-  WHERE
-    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-    AND NOT `i`.`value` IS NULL
-    AND NOT `i`.`canonical_segment_id` IS NULL
-), `la_q1` AS (
+WITH `la_q1` AS (
   SELECT
     `i`.`canonical_segment_id` AS `k0`
   FROM `ps_materialize`.`user_identifiers` AS `i`
@@ -39,6 +31,14 @@ WITH `la_universe1` AS (
     `g`.`canonical_segment_id`
   HAVING
     COUNT(*) >= 2
+), `la_universe1` AS (
+  SELECT DISTINCT
+    `i`.`canonical_segment_id` AS `profile_id`
+  FROM `ps_materialize`.`user_identifiers` AS `i`
+  WHERE
+    `i`.`type` IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+    AND NOT `i`.`value` IS NULL
+    AND NOT `i`.`canonical_segment_id` IS NULL
 ), `la_members` AS (
   SELECT
     `u`.`profile_id` AS `k0`,

@@ -34,15 +34,7 @@ SELECT
     )
   END
 FROM (
-  WITH "la_universe1" AS (
-    SELECT DISTINCT
-      "i"."canonical_segment_id" AS "profile_id"
-    FROM "ps_materialize"."user_identifiers" AS "i"
-    WHERE
-      "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-      AND NOT "i"."value" IS NULL
-      AND NOT "i"."canonical_segment_id" IS NULL
-  ), "la_q1" AS (
+  WITH "la_q1" AS (
     SELECT
       "i"."canonical_segment_id" AS "k0"
     FROM "ps_materialize"."user_identifiers" AS "i"
@@ -71,6 +63,14 @@ FROM (
       "g"."canonical_segment_id"
     HAVING
       COUNT(*) >= 2
+  ), "la_universe1" AS (
+    SELECT DISTINCT
+      "i"."canonical_segment_id" AS "profile_id"
+    FROM "ps_materialize"."user_identifiers" AS "i"
+    WHERE
+      "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT "i"."value" IS NULL
+      AND NOT "i"."canonical_segment_id" IS NULL
   ), "la_members" AS (
     SELECT
       "u"."profile_id" AS "k0",
