@@ -305,7 +305,7 @@ def test_variants_select_some_but_not_all_profiles(key: str, demo: Demo) -> None
     """A variant that matched nobody (or everybody) would prove nothing about its shape."""
     con, tables, _ = demo
     audience = dict(CASES)[key]
-    members, entities = _expected(audience, tables)
+    members, _ = _expected(audience, tables)
     universe = {r[0] for r in con.execute(_compiled(_everyone(), "duckdb").profiles_sql).fetchall()}
     assert 0 < len(members) < len(universe)
 
