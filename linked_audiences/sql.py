@@ -6,11 +6,28 @@ identifiers and values are literals, so nothing a user writes is ever parsed as 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 from sqlglot import exp
+
+
+@functools.lru_cache(maxsize=256)
+def _data_type(name: str, dialect: str | None) -> exp.DataType:
+    return exp.DataType.build(name, dialect=dialect)
+
+
+def data_type(name: str, dialect: str | None = None) -> exp.DataType:
+    """``name`` as a DataType node. Building one parses the name (tens of microseconds, a
+    large share of compile time); the parsed node is kept and copied."""
+    return _data_type(name, dialect).copy()
+
+
+def cast_to(x: exp.Expr, name: str, dialect: str | None = None) -> exp.Cast:
+    """``CAST(x AS name)``; takes ownership of ``x``."""
+    return exp.Cast(this=x, to=data_type(name, dialect))
 
 
 def ident(name: str) -> exp.Identifier:
@@ -47,7 +64,25 @@ def and_all(conditions: list[exp.Expr]) -> exp.Expr:
     """AND of ``conditions`` (TRUE when empty); parenthesised so precedence never surprises."""
     if not conditions:
         return exp.true()
-    return exp.and_(*conditions, wrap=True, copy=False)
+    return connect(exp.And, conditions)
+
+
+def connect(kind: type[exp.And] | type[exp.Or], parts: Sequence[exp.Expr]) -> exp.Expr:
+    """``parts`` joined by AND / OR, each AND/OR operand in parentheses; takes ownership.
+
+    What ``exp.and_(…, wrap=True, copy=False)`` builds, without its per-operand parsing
+    step: the compiler joins thousands of conditions for a large audience."""
+    first, *rest = parts
+    if not rest:
+        return first
+    combined = _wrapped(first)
+    for part in rest:
+        combined = kind(this=combined, expression=_wrapped(part))
+    return combined
+
+
+def _wrapped(e: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=e) if isinstance(e, exp.Connector) else e
 
 
 def named(expression: exp.Expr, name: str) -> exp.Expr:
@@ -143,9 +178,9 @@ def instant_literal(moment: datetime, storage: Storage = "aware") -> exp.Expr:
     the zone-less UTC wall-clock time, so no engine converts through the session zone.
     """
     if storage == "aware":
-        return exp.cast(string(_wall_clock(moment) + "+00:00"), exp.DataType.build("TIMESTAMPTZ"))
-    return exp.cast(string(_wall_clock(moment)), exp.DataType.build("TIMESTAMPNTZ"))
+        return cast_to(string(_wall_clock(moment) + "+00:00"), "TIMESTAMPTZ")
+    return cast_to(string(_wall_clock(moment)), "TIMESTAMPNTZ")
 
 
 def date_literal(day: date) -> exp.Expr:
-    return exp.cast(string(day.isoformat()), exp.DataType.build("DATE"))
+    return cast_to(string(day.isoformat()), "DATE")

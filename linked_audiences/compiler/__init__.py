@@ -21,6 +21,7 @@ from linked_audiences.datatypes import parse_iso_timestamp
 from linked_audiences.dialects import WarehouseDialect, get_dialect
 from linked_audiences.graph import DataGraph
 from linked_audiences.names import StoredNames
+from linked_audiences.sql import ident
 from linked_audiences.validation import validate_audience
 
 
@@ -137,9 +138,18 @@ def compile(
 
 
 def _with(query: exp.Query, ctes: list[tuple[str, exp.Select]]) -> exp.Query:
-    """``WITH ctes query``, taking ownership of ``query`` and of every CTE body."""
-    for name, body in ctes:
-        query = query.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+    """``WITH ctes query``, taking ownership of ``query`` and of every CTE body (built as
+    nodes: the ``with_`` builder re-parses and re-checks its arguments on every call)."""
+    if ctes:
+        query.set(
+            "with_",
+            exp.With(
+                expressions=[
+                    exp.CTE(this=body, alias=exp.TableAlias(this=ident(name)))
+                    for name, body in ctes
+                ]
+            ),
+        )
     return query
 
 

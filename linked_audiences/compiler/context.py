@@ -28,6 +28,7 @@ from linked_audiences.sql import (
     MIN_MOMENT,
     Storage,
     and_all,
+    cast_to,
     col,
     cte_ref,
     ident,
@@ -93,7 +94,7 @@ class CompileContext:
         return instant_literal(moment, storage)
 
     def date(self, day: date) -> exp.Expr:
-        return exp.cast(string(day.isoformat()), exp.DataType.build("DATE"))
+        return cast_to(string(day.isoformat()), "DATE")
 
     def days_from_as_of(self, days: int, dtype: DataType, storage: Storage = "aware") -> exp.Expr:
         """``as_of + days`` as a literal of the column's kind (dates count whole days).
@@ -137,7 +138,7 @@ class CompileContext:
             return x
         if storage == "aware":
             x = self.dialect.utc_wall_clock(x)
-        return exp.cast(x, exp.DataType.build("DATE"))
+        return cast_to(x, "DATE")
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -272,7 +273,7 @@ class CompileContext:
         """A time value (``HH:MM:SS[.ffffff]``) as a TIME literal, or, on a warehouse without
         a TIME type, as the same canonical text its stored time values are read as."""
         if self.dialect.SUPPORTS_TIME:
-            return exp.cast(string(iso), exp.DataType.build("TIME"))
+            return cast_to(string(iso), "TIME")
         return self._parse(string(iso), "time")
 
     def event_profile(

@@ -24,7 +24,7 @@ from linked_audiences.compiler.context import col
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import DataGraph, RelationshipPath
-from linked_audiences.sql import and_all, not_null, table
+from linked_audiences.sql import and_all, connect, not_null, table
 
 
 def flattenable(node: EntityCondition) -> bool:
@@ -79,8 +79,7 @@ class FlatJoin:
     def where(self, node: Condition, scope: Scope) -> exp.Expr:
         if isinstance(node, GroupCondition):
             parts = [self.where(c, scope) for c in node.conditions]
-            combine = exp.and_ if node.operator == "and" else exp.or_
-            return parts[0] if len(parts) == 1 else combine(*parts, wrap=True, copy=False)
+            return connect(exp.And if node.operator == "and" else exp.Or, parts)
         if isinstance(node, EntityCondition):
             return self._nested(node, scope)
         return self.predicate(node, scope)

@@ -27,7 +27,7 @@ from linked_audiences.compiler.membership import (
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Audience, Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import RelationshipPath
-from linked_audiences.sql import not_null, select
+from linked_audiences.sql import data_type, not_null, select
 
 MEMBERS = "la_members"
 
@@ -231,7 +231,7 @@ class MatchedEntities:
                     exp.alias_(
                         exp.cast(
                             col("m", f"k{level.width - 1}"),
-                            exp.DataType.build(text, dialect=self.ctx.dialect.sqlglot_dialect),
+                            data_type(text, self.ctx.dialect.sqlglot_dialect),
                         ),
                         "entity_id",
                         quoted=True,
@@ -243,9 +243,7 @@ class MatchedEntities:
             for level in self.levels
         ]
         if not parts:
-            null = exp.cast(
-                exp.null(), exp.DataType.build(text, dialect=self.ctx.dialect.sqlglot_dialect)
-            )
+            null = exp.cast(exp.null(), data_type(text, self.ctx.dialect.sqlglot_dialect))
             return select(
                 [
                     exp.alias_(col("mem", "k0"), PROFILE_ID, quoted=True, copy=False),
@@ -266,7 +264,7 @@ def explorer_query(
 ) -> exp.Query:
     """Matched entities with their parent entity, for profiles where ``profiles`` holds on
     ``m.k0``: what an explorer tree is drawn from."""
-    text = exp.DataType.build(text_type, dialect=dialect)
+    text = data_type(text_type, dialect)
     parts: list[exp.Query] = []
     for level in levels:
         parent_id = (

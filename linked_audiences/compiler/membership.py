@@ -48,7 +48,7 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.datatypes import DataType
 from linked_audiences.graph import RelationshipPath
-from linked_audiences.sql import not_null, select
+from linked_audiences.sql import connect, not_null, select
 from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
 
 Holds = dict[int, exp.Expr]
@@ -235,9 +235,8 @@ class Membership:
         parts = [self.condition(c, scope, holds, required and conjunction) for c in node.conditions]
         if conjunction:
             parts = [p for p in parts if not _is_true(p)] or [exp.true()]
-        combine = exp.and_ if conjunction else exp.or_
         # No copies: ``holds`` keeps pointers into this tree, and callers copy what they reuse.
-        return parts[0] if len(parts) == 1 else combine(*parts, wrap=True, copy=False)
+        return connect(exp.And if conjunction else exp.Or, parts)
 
     def _presence(
         self,
