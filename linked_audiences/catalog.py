@@ -306,8 +306,11 @@ class _Catalog:
     def table(self, name: str) -> _Table | str:
         """The table a graph name means, or a message saying why there is none."""
         parts = name.split(".")
-        keys = list(self.tables)
-        for index, part in zip((2, 1, 0), reversed(parts), strict=False):
+        named = list(zip((2, 1, 0), reversed(parts), strict=False))
+        # Only tables the whole name can mean (every part, case aside): an exact ``account``
+        # in another schema must not hide ``APP.ACCOUNT`` from ``app.account``.
+        keys = [k for k in self.tables if all(k[i].lower() == p.lower() for i, p in named)]
+        for index, part in named:
             narrowed = self._narrow(keys, index, part)
             if isinstance(narrowed, str):
                 return narrowed.format(name=name)

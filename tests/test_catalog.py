@@ -197,6 +197,10 @@ def test_postgres_catalog(postgres_dsn: str) -> None:
 
 UPPER_CASE = [
     'CREATE SCHEMA "APP"',
+    # An exact-case `account` in another schema must not hide "APP"."ACCOUNT" from
+    # `app.account` (it did when each name part was narrowed exact-first on its own).
+    'CREATE SCHEMA "decoy"',
+    'CREATE TABLE "decoy"."account" ("id" TEXT)',
     'CREATE TABLE "APP"."TRAITS" ("CANONICAL_SEGMENT_ID" TEXT, "SCORE" DOUBLE PRECISION, '
     '"VIP" BOOLEAN, "SEEN" TIMESTAMPTZ, "BORN" DATE)',
     'CREATE TABLE "APP"."IDS" ("CANONICAL_SEGMENT_ID" TEXT, "TYPE" TEXT, "VALUE" TEXT)',
@@ -267,3 +271,4 @@ def test_graph_names_find_tables_stored_in_another_case(postgres_dsn: str) -> No
     finally:
         with psycopg.connect(postgres_dsn, autocommit=True) as con:
             con.execute('DROP SCHEMA "APP" CASCADE')
+            con.execute('DROP SCHEMA "decoy" CASCADE')
