@@ -35,7 +35,7 @@ class CompiledAudience:
     expression: exp.Query
     entities_expression: exp.Query
     levels: tuple[MatchedLevel, ...] = ()
-    entity_ctes: tuple[tuple[str, exp.Select], ...] = ()
+    entity_ctes: tuple[tuple[str, exp.Query], ...] = ()
     #: Graph names the warehouse stores in another case (already applied to the queries).
     names: StoredNames = field(default_factory=StoredNames)
 
@@ -137,7 +137,7 @@ def compile(
     )
 
 
-def _with(query: exp.Query, ctes: list[tuple[str, exp.Select]]) -> exp.Query:
+def _with(query: exp.Query, ctes: list[tuple[str, exp.Query]]) -> exp.Query:
     """``WITH ctes query``, taking ownership of ``query`` and of every CTE body (built as
     nodes: the ``with_`` builder re-parses and re-checks its arguments on every call)."""
     if ctes:

@@ -68,7 +68,7 @@ class CompileContext:
     #: Warehouse column types, graph table name → column → SQL type (from the catalog); used
     #: only to give date-like comparisons literals of the column's own kind.
     column_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
     traits_used: set[str] = field(default_factory=set)
     _names: Counter[str] = field(default_factory=Counter)
     _universes: dict[bool, str] = field(default_factory=dict)
@@ -76,7 +76,7 @@ class CompileContext:
 
     # -- naming ----------------------------------------------------------------------------
 
-    def add_cte(self, prefix: str, select: exp.Select) -> str:
+    def add_cte(self, prefix: str, select: exp.Query) -> str:
         """Register ``select`` as a CTE after every CTE it uses; returns its unique name."""
         self._names[prefix] += 1
         name = f"la_{prefix}{self._names[prefix]}"

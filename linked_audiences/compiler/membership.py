@@ -123,6 +123,8 @@ class Membership:
         self.flat: set[int] = set()
         #: Nodes whose CTE is only probed by semi-joins, so not unique on its keys.
         self._ungrouped: set[int] = set()
+        #: > 0 while compiling the branches of a split ``or`` (see ``_union_cte``).
+        self._keep_grouped = 0
 
     # -- audiences -------------------------------------------------------------------------
 
@@ -358,7 +360,12 @@ class Membership:
         probed by one costs a hash aggregate over every matching row (docs/compiler.md,
         "Speed"). A node is probed the same way wherever it is compiled (members and
         matched entities see the same ``and``/``or`` structure)."""
-        grouped = not required or test.having is not None or id(node) == self._driver
+        grouped = (
+            not required
+            or test.having is not None
+            or id(node) == self._driver
+            or self._keep_grouped > 0
+        )
         if not grouped:
             self._ungrouped.add(id(node))
         return grouped
@@ -372,6 +379,9 @@ class Membership:
         grouped: bool,
     ) -> str:
         """Keys of the parents (rows, or profiles) that have the matching related rows."""
+        branches = or_branches(node.where) if test.having is None and not path_mode else None
+        if branches is not None:
+            return self._union_cte(rel, branches, grouped)
         source = entity_rows(self.ctx, rel, path_mode)
         where = [*source.conditions]
         if node.where is not None:
@@ -396,6 +406,34 @@ class Membership:
     def flat_join(self) -> FlatJoin:
         """A builder of flat-subtree WHEREs whose column conditions compile as anywhere else."""
         return FlatJoin(self.ctx.graph, lambda c, s: self.condition(c, s, {}, required=True))
+
+    def _union_cte(
+        self, rel: RelationshipPath, branches: list[list[Condition]], grouped: bool
+    ) -> str:
+        """Keys with a row satisfying some branch of an ``or``: one SELECT per branch.
+
+        One SELECT with LEFT JOINs to every branch's children reads every row any branch
+        might want, joins all of them to every child, and filters last; a SELECT per branch
+        prunes the scan with that branch's own filters and probes only its own children.
+        Only for presence tests (a count would count a row once per branch it satisfies)."""
+        self._keep_grouped += 1  # matched entities LEFT JOIN these children (``or`` guards)
+        try:
+            parts: list[exp.Select] = []
+            for conjuncts in branches:
+                source = entity_rows(self.ctx, rel, path_mode=False)
+                where = [
+                    *source.conditions,
+                    *(not_null(k) for k in source.keys),
+                    not_null(col(source.scope.row, rel.entity.primary_key)),
+                    *(self.condition(c, source.scope, {}, required=True) for c in conjuncts),
+                ]
+                parts.append(select(keys_as(source.keys), source.from_, source.scope.joins, where))
+        finally:
+            self._keep_grouped -= 1
+        query: exp.Query = parts[0]
+        for part in parts[1:]:
+            query = exp.union(query, part, distinct=grouped, copy=False)
+        return self.ctx.add_cte("q", query)
 
     def _flat_cte(
         self, node: EntityCondition, rel: RelationshipPath, test: CountTest, grouped: bool
@@ -619,6 +657,28 @@ def nested_link_joins(rel: RelationshipPath, parent_row: str, row: str) -> list[
             on=exp.EQ(this=col(row, child_col), expression=col(j, right)),
         ),
     ]
+
+
+def or_branches(where: Condition | None) -> list[list[Condition]] | None:
+    """The conjuncts of each branch when ``where`` is an ``or`` over entity nodes, or an
+    ``and`` with one such ``or`` (its other members go into every branch); else None."""
+    if not isinstance(where, GroupCondition):
+        return None
+    if where.operator == "or":
+        return [[b] for b in where.conditions] if _has_entity(where) else None
+    splits = [
+        c
+        for c in where.conditions
+        if isinstance(c, GroupCondition) and c.operator == "or" and _has_entity(c)
+    ]
+    if len(splits) != 1:
+        return None
+    common = [c for c in where.conditions if c is not splits[0]]
+    return [[*common, b] for b in splits[0].conditions]
+
+
+def _has_entity(node: Condition) -> bool:
+    return any(isinstance(n, EntityCondition) for _, n in walk(node))
 
 
 def required_conjuncts(node: Condition) -> Iterator[Condition]:
