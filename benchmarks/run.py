@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import report, runs, timing
+from bench import postgres, report, runs, timing
 from bench.warehouses import demo_warehouse, log, tpch_warehouse
 from bench.workloads import Workload, build_queries, demo_workload, tpch_workload
 
@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
         "--demo", type=int, nargs="*", default=[100_000, 1_000_000], metavar="PROFILES"
     )
     parser.add_argument("--tpch", type=float, nargs="*", default=[0.1, 1.0], metavar="SF")
+    parser.add_argument(
+        "--postgres",
+        type=int,
+        nargs="*",
+        default=[100_000],
+        metavar="PROFILES",
+        help="the demo at these sizes on PostgreSQL too (none: skip)",
+    )
     parser.add_argument(
         "--large", action="store_true", help="allow demo > 1M profiles and TPC-H SF > 1 (10M, 10)"
     )
@@ -180,9 +188,23 @@ def main(argv: list[str] | None = None) -> int:
             compile_times.update(timing.compile_times(w, args.compile_repeat))
         if family == "demo":
             demo_sources.append((profiles, w.path))
+    for profiles in [] if args.runs_only else args.postgres:
+        w = demo_workload(demo_warehouse(args.workdir, profiles), profiles)
+        if args.only:
+            w.selected = {k for k in w.selected if k in args.only}
+        log(f"PostgreSQL: loading {w.label} …")
+        with postgres.postgres_server() as dsn:
+            postgres.load_demo(w.path, dsn, w.graph)
+            rows = postgres.time_on_postgres(w, dsn, args.repeat, args.warmup)
+        label = f"PostgreSQL, {w.label}"
+        results["workloads"].append(
+            {"family": "postgres", "label": label, "profiles": profiles, "rows": rows}
+        )
+        sections.append(report.postgres_table(label, rows))
+        _save(args, results, sections)
     results["compile_ms"] = compile_times
     results["preview_s"] = previews
-    md = ["## Members query: compiled vs hand-written (DuckDB, seconds, median)\n", *sections]
+    md = ["## Members query: compiled vs hand-written (seconds, median)\n", *sections]
     if compile_times:
         md += [
             f"## la.compile per dialect (ms, median of {args.compile_repeat})\n",

@@ -72,7 +72,7 @@ def test_the_command_writes_tables_and_json(
 ) -> None:
     args = ["--workdir", str(workdir), "--demo", "2000", "--repeat", "1", "--warmup", "0"]
     args += ["--compile-repeat", "1", "--preview-repeat", "1", "--no-runs"]
-    args += ["--tpch", *(["0.01"] if _has_tpchgen() else [])]
+    args += ["--tpch", *(["0.01"] if _has_tpchgen() else []), "--postgres"]
     args += ["--only", "premium_cardholders", "upsell_premium", "t06_home_nation_supplier"]
     assert runner.main(args) == 0
     out = capsys.readouterr().out
@@ -81,6 +81,27 @@ def test_the_command_writes_tables_and_json(
     rows = [r for w in results["workloads"] for r in w["rows"]]
     assert {r["audience"] for r in rows} >= {"premium_cardholders", "upsell_premium"}
     assert all(r["agree"] and r["compiled_s"] > 0 and r["hand_s"] > 0 for r in rows)
+
+
+@pytest.mark.postgres
+def test_the_postgres_comparison_loads_the_demo_and_agrees(
+    runner: ModuleType, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo copied into PostgreSQL; compiled (postgres dialect) and the hand-written
+    queries (PostgreSQL versions where DuckDB's use TRY_CAST) return the same profiles."""
+    from tests.engines.postgres_server import find_bin_dir
+
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    args = ["--workdir", str(workdir), "--demo", "--tpch", "--postgres", "2000"]
+    args += ["--repeat", "1", "--warmup", "0", "--no-runs", "--no-preview", "--out", "pg"]
+    args += ["--only", "premium_cardholders", "lapsed_vips", "upsell_premium"]
+    assert runner.main(args) == 0
+    assert "### PostgreSQL, demo 2,000 profiles" in capsys.readouterr().out
+    results = json.loads((workdir / "pg.json").read_text())
+    rows = [r for w in results["workloads"] if w["family"] == "postgres" for r in w["rows"]]
+    assert {r["audience"] for r in rows} == {"premium_cardholders", "lapsed_vips", "upsell_premium"}
+    assert all(r["agree"] and r["members"] > 0 for r in rows)
 
 
 def test_sizes_beyond_the_defaults_need_large(

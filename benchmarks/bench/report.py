@@ -45,6 +45,29 @@ def workload_table(label: str, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def postgres_table(label: str, rows: list[dict[str, Any]]) -> str:
+    lines = [
+        f"### {label}",
+        "",
+        "| audience | members | compiled s | hand s | compiled/hand |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        flag = "" if r["agree"] else " **MISMATCH**"
+        lines.append(
+            f"| {r['audience']}{flag} | {r['members']:,} | {_s(r['compiled_s'])} | "
+            f"{_s(r['hand_s'])} | {r['ratio']:.2f} |"
+        )
+    ratios = [r["ratio"] for r in rows]
+    worst = max(rows, key=lambda r: r["ratio"])
+    lines += [
+        "",
+        f"compiled/hand: median **{statistics.median(ratios):.2f}×**, worst "
+        f"**{worst['ratio']:.2f}×** (`{worst['audience']}`).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def compile_table(times: dict[str, dict[str, float]]) -> str:
     dialects = sorted(next(iter(times.values())))
     lines = [
