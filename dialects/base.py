@@ -7,13 +7,33 @@ This package never imports ``linked_audiences``.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a query is built or rendered.
+
+    sqlglot nodes point at their parents, so every node sits in a reference cycle, and the
+    collections that allocating thousands of them triggers scanned the growing tree again
+    and again: about half the time of compiling a 10,000-condition audience. The cycles
+    are collected once, after, when the collector runs again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class WarehouseDialect:
@@ -60,13 +80,14 @@ class WarehouseDialect:
         constructs the library never builds (UNNEST, QUALIFY, DISTINCT ON, semi-joins as
         join kinds …), and tests/test_golden.py renders every golden query twice and checks
         the tree is unchanged."""
-        return expression.sql(
-            dialect=self.sqlglot_dialect,
-            identify=True,
-            pretty=pretty,
-            unsupported_level=ErrorLevel.RAISE,
-            copy=False,
-        )
+        with collector_paused():
+            return expression.sql(
+                dialect=self.sqlglot_dialect,
+                identify=True,
+                pretty=pretty,
+                unsupported_level=ErrorLevel.RAISE,
+                copy=False,
+            )
 
     # --- what a run relies on (the adapter's part of runs/) ------------------------------
 

@@ -59,7 +59,7 @@ INT64_MAX = 2**63 - 1
 #: Deepest nesting of condition nodes (a group or an entity's where adds a level).
 MAX_CONDITION_DEPTH = 64
 #: Most condition nodes in one audience definition.
-MAX_CONDITIONS = 5_000
+MAX_CONDITIONS = 10_000
 
 #: Names of the properties every run event carries next to ``<audience key>: true|false``.
 RESERVED_KEYS = frozenset({"audience_key", "audience_name", "relationship", "entity_id"})

@@ -19,6 +19,7 @@ from linked_audiences.compiler.membership import Membership
 from linked_audiences.conditions import Audience
 from linked_audiences.datatypes import parse_iso_timestamp
 from linked_audiences.dialects import WarehouseDialect, get_dialect
+from linked_audiences.dialects.base import collector_paused
 from linked_audiences.graph import DataGraph
 from linked_audiences.names import StoredNames
 from linked_audiences.sql import ident
@@ -105,6 +106,19 @@ def compile(
     warehouse cannot express it.
     """
     validate_audience(audience, graph, audiences)
+    with collector_paused():
+        return _compile(audience, graph, dialect, as_of, audiences, column_types, names)
+
+
+def _compile(
+    audience: Audience,
+    graph: DataGraph,
+    dialect: str,
+    as_of: datetime | str | None,
+    audiences: Sequence[Audience],
+    column_types: Mapping[str, Mapping[str, str]] | None,
+    names: StoredNames | None,
+) -> CompiledAudience:
     warehouse = get_dialect(dialect)
     moment = resolve_as_of(as_of)
     known = {a.key: a for a in audiences}
