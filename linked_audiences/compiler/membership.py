@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlglot import exp
 
@@ -139,11 +140,11 @@ class Membership:
         lies inside the universe; other drivers keep a semi-join to it.
         """
         driver, inside_universe = self._driver_for(audience)
-        from_traits = isinstance(driver, TraitCondition)
-        node_driver = driver is not None and not from_traits
-        outer, self._driver = self._driver, (id(driver) if node_driver else None)
+        from_traits = driver == "traits"
+        node = None if isinstance(driver, str) else driver
+        outer, self._driver = self._driver, (id(node) if node is not None else None)
         try:
-            profile = col("u", "k0" if node_driver else PROFILE_ID)
+            profile = col("u", "k0" if node is not None else PROFILE_ID)
             scope = Scope(self.ctx, profile, [profile])
             if from_traits:
                 scope._shared["traits"] = "u"  # the FROM is the traits CTE
@@ -151,12 +152,12 @@ class Membership:
             expr = self.condition(audience.condition, scope, holds, required=True)
         finally:
             self._driver = outer
-        if driver is None:
-            from_ = cte_ref(self.ctx.universe(audience.include_anonymous), "u")
+        if node is not None:
+            from_ = cte_ref(self._driver_cte(node), "u")
         elif from_traits:
             from_ = cte_ref(self.ctx.TRAITS, "u")
         else:
-            from_ = cte_ref(self._driver_cte(driver), "u")
+            from_ = cte_ref(self.ctx.universe(audience.include_anonymous), "u")
         where = [] if _is_true(expr) else [expr]
         if driver is not None and not inside_universe:
             where.append(self.ctx.in_universe(profile, audience.include_anonymous))
@@ -168,12 +169,16 @@ class Membership:
         )
         return MembersSelect(query, scope, holds, from_, where)
 
-    def _driver_for(self, audience: Audience) -> tuple[Condition | None, bool]:
-        """The required node to read members from, and whether it lies inside the universe."""
+    def _driver_for(self, audience: Audience) -> tuple[Condition | Literal["traits"] | None, bool]:
+        """The required node to read members from, and whether it lies inside the universe.
+
+        A node whose CTE holds profile ids is preferred; a trait comparison, or an entity
+        reached through a trait (its CTE holds trait values), means the traits CTE."""
         allowed = {*UNIVERSE_IDENTIFIER_TYPES}
         if audience.include_anonymous:
             allowed.add(ANONYMOUS_IDENTIFIER_TYPE)
         fallback: Condition | None = None
+        traits = False
         for node in required_conjuncts(audience.condition):
             if isinstance(node, AudienceCondition):
                 if node.without:
@@ -187,22 +192,25 @@ class Membership:
                     continue
                 if isinstance(node, EntityCondition):
                     rel = self.ctx.graph.relationship(node.relationship)
-                    link = rel.relationship.external_id if rel is not None else None
+                    assert rel is not None
+                    link = rel.relationship.external_id
                     if link is not None and link.type in allowed:
                         return node, True
+                    if link is None and not needs_path(node):
+                        # A trait's value, not a profile: the profile needs a traits row.
+                        traits = True
+                        continue
                 fallback = fallback or node
-        if fallback is not None:
-            return fallback, False
-        # A trait comparison is false on NULL (but ``not_exists``), so a profile without a
-        # traits row cannot be a member: the traits CTE can be the FROM.
-        for node in required_conjuncts(audience.condition):
-            if (
+            elif (
                 isinstance(node, TraitCondition)
                 and not node.without
                 and node.operator != "not_exists"
             ):
-                return node, False
-        return None, False
+                # False on NULL: a profile without a traits row cannot be a member.
+                traits = True
+        if fallback is not None:
+            return fallback, False
+        return ("traits" if traits else None), False
 
     def _driver_cte(self, node: Condition) -> str:
         if isinstance(node, AudienceCondition):
@@ -343,6 +351,9 @@ class Membership:
                 self._ctes[id(node)] = self._entity_cte(node, rel, test, path_mode, grouped)
         if path_mode:
             keys = scope.path
+        elif scope.rel is None and rel.relationship.trait is not None:
+            # Keyed by the linking trait's value, like a nested node by its join column.
+            keys = [self.ctx.trait(scope.traits(), rel.relationship.trait.name)]
         elif scope.rel is None:
             keys = scope.path[:1]
         else:
@@ -531,6 +542,13 @@ def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> 
     chain = list(reversed(list(rel.ancestors())))
     if not path_mode and rel.parent is not None:
         return _nested_rows(ctx, rel)
+    if not path_mode and rel.relationship.trait is not None:
+        # Keyed by the join column: the profile side probes with its trait's value, so the
+        # rows are never joined to the traits (a 1.5-million-row join for TPC-H's orders).
+        row = f"r{rel.depth}"
+        scope = Scope(ctx, None, []).child(rel, row, col(row, rel.entity.primary_key))
+        key = col(row, rel.relationship.trait.join_key)
+        return RowSource(table(rel.entity.table, row), scope, [key], [], rows_unique=True)
     top = chain[0]
     from_, profile, conditions = _top_link_source(ctx, top)
     scope = Scope(ctx, profile, [profile], path_mode=path_mode)
