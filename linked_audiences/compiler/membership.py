@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlglot import exp
 
@@ -27,6 +26,7 @@ from linked_audiences.compiler.context import (
     string,
     table,
 )
+from linked_audiences.compiler.driver import Driver, choose_driver
 from linked_audiences.compiler.flat import FlatJoin, flattenable
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
@@ -49,8 +49,7 @@ from linked_audiences.conditions import (
 )
 from linked_audiences.datatypes import DataType
 from linked_audiences.graph import RelationshipPath
-from linked_audiences.sql import connect, not_null, select
-from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
+from linked_audiences.sql import connect, ident, not_null, select
 
 Holds = dict[int, exp.Expr]
 """id(node) → the node's holds-expression in one scope (for matched entities)."""
@@ -132,34 +131,25 @@ class Membership:
     def audience_select(self, audience: Audience, key: str = PROFILE_ID) -> MembersSelect:
         """SELECT of the members' ids, with the scope it was built in (for matched entities).
 
-        The SELECT reads from the CTE of a required node (one the root ``and`` needs to hold)
-        when there is one, else from the traits when a required trait comparison rejects
-        profiles without traits, rather than from every profile of the universe: a DISTINCT
-        over the identifiers table is the most expensive step of many audiences. A node
-        reached through a universe identifier type (or another audience's members) already
-        lies inside the universe; other drivers keep a semi-join to it.
+        It reads from the CTE of a node the audience needs rather than from every profile of
+        the universe (compiler/driver.py), keeping a semi-join to the universe where that
+        CTE may hold profiles outside it.
         """
-        driver, inside_universe = self._driver_for(audience)
-        from_traits = driver == "traits"
-        node = None if isinstance(driver, str) else driver
+        driver = choose_driver(self.ctx, audience, needs_path)
+        node = driver.nodes[0] if driver.kind == "node" else None
         outer, self._driver = self._driver, (id(node) if node is not None else None)
         try:
-            profile = col("u", "k0" if node is not None else PROFILE_ID)
+            profile = col("u", "k0" if driver.kind in ("node", "union") else PROFILE_ID)
             scope = Scope(self.ctx, profile, [profile])
-            if from_traits:
+            if driver.kind == "traits":
                 scope._shared["traits"] = "u"  # the FROM is the traits CTE
             holds: Holds = {}
             expr = self.condition(audience.condition, scope, holds, required=True)
         finally:
             self._driver = outer
-        if node is not None:
-            from_ = cte_ref(self._driver_cte(node), "u")
-        elif from_traits:
-            from_ = cte_ref(self.ctx.TRAITS, "u")
-        else:
-            from_ = cte_ref(self.ctx.universe(audience.include_anonymous), "u")
+        from_ = self._driver_from(driver, audience)
         where = [] if _is_true(expr) else [expr]
-        if driver is not None and not inside_universe:
+        if driver.kind != "universe" and not driver.inside_universe:
             where.append(self.ctx.in_universe(profile, audience.include_anonymous))
         query = select(
             [exp.alias_(profile.copy(), key, quoted=True, copy=False)],
@@ -169,48 +159,18 @@ class Membership:
         )
         return MembersSelect(query, scope, holds, from_, where)
 
-    def _driver_for(self, audience: Audience) -> tuple[Condition | Literal["traits"] | None, bool]:
-        """The required node to read members from, and whether it lies inside the universe.
-
-        A node whose CTE holds profile ids is preferred; a trait comparison, or an entity
-        reached through a trait (its CTE holds trait values), means the traits CTE."""
-        allowed = {*UNIVERSE_IDENTIFIER_TYPES}
-        if audience.include_anonymous:
-            allowed.add(ANONYMOUS_IDENTIFIER_TYPE)
-        fallback: Condition | None = None
-        traits = False
-        for node in required_conjuncts(audience.condition):
-            if isinstance(node, AudienceCondition):
-                if node.without:
-                    continue
-                other = self.ctx.audiences[node.key]
-                if audience.include_anonymous or not other.include_anonymous:
-                    return node, True
-                fallback = fallback or node
-            elif isinstance(node, EntityCondition | EventCondition):
-                if node.without or not CountTest.of(node.count).holds_when_present:
-                    continue
-                if isinstance(node, EntityCondition):
-                    rel = self.ctx.graph.relationship(node.relationship)
-                    assert rel is not None
-                    link = rel.relationship.external_id
-                    if link is not None and link.type in allowed:
-                        return node, True
-                    if link is None and not needs_path(node):
-                        # A trait's value, not a profile: the profile needs a traits row.
-                        traits = True
-                        continue
-                fallback = fallback or node
-            elif (
-                isinstance(node, TraitCondition)
-                and not node.without
-                and node.operator != "not_exists"
-            ):
-                # False on NULL: a profile without a traits row cannot be a member.
-                traits = True
-        if fallback is not None:
-            return fallback, False
-        return ("traits" if traits else None), False
+    def _driver_from(self, driver: Driver, audience: Audience) -> exp.Expr:
+        if driver.kind == "node":
+            return cte_ref(self._driver_cte(driver.nodes[0]), "u")
+        if driver.kind == "traits":
+            return cte_ref(self.ctx.TRAITS, "u")
+        if driver.kind == "universe":
+            return cte_ref(self.ctx.universe(audience.include_anonymous), "u")
+        parts = [select([col("d", "k0")], cte_ref(self._driver_cte(n), "d")) for n in driver.nodes]
+        union: exp.Query = parts[0]
+        for part in parts[1:]:
+            union = exp.union(union, part, distinct=True, copy=False)
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=ident("u")))
 
     def _driver_cte(self, node: Condition) -> str:
         if isinstance(node, AudienceCondition):
@@ -697,18 +657,6 @@ def or_branches(where: Condition | None) -> list[list[Condition]] | None:
 
 def _has_entity(node: Condition) -> bool:
     return any(isinstance(n, EntityCondition) for _, n in walk(node))
-
-
-def required_conjuncts(node: Condition) -> Iterator[Condition]:
-    """Nodes that must hold for ``node`` to hold: itself, or the members of ``and`` groups."""
-    if isinstance(node, GroupCondition):
-        if node.operator == "and":
-            for child in node.conditions:
-                yield from required_conjuncts(child)
-        elif len(node.conditions) == 1:
-            yield from required_conjuncts(node.conditions[0])
-        return
-    yield node
 
 
 def _is_true(e: exp.Expr) -> bool:

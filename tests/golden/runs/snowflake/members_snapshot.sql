@@ -45,24 +45,35 @@ FROM (
       "g"."canonical_segment_id"
     HAVING
       COUNT(*) >= 2
-  ), "la_universe1" AS (
-    SELECT DISTINCT
-      "i"."canonical_segment_id" AS "profile_id"
-    FROM "ps_materialize"."user_identifiers" AS "i"
-    WHERE
-      "i"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
-      AND NOT "i"."value" IS NULL
-      AND NOT "i"."canonical_segment_id" IS NULL
   )
   SELECT
-    "u"."profile_id" AS "profile_id"
-  FROM "la_universe1" AS "u"
+    "u"."k0" AS "profile_id"
+  FROM (
+    SELECT
+      "d"."k0"
+    FROM "la_q1" AS "d"
+    UNION
+    SELECT
+      "d"."k0"
+    FROM "la_e1" AS "d"
+  ) AS "u"
   LEFT JOIN "la_q1" AS "q1"
-    ON "q1"."k0" = "u"."profile_id"
+    ON "q1"."k0" = "u"."k0"
   LEFT JOIN "la_e1" AS "q2"
-    ON "q2"."k0" = "u"."profile_id"
+    ON "q2"."k0" = "u"."k0"
   WHERE
-    NOT "q1"."k0" IS NULL OR NOT "q2"."k0" IS NULL
+    (
+      NOT "q1"."k0" IS NULL OR NOT "q2"."k0" IS NULL
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM "ps_materialize"."user_identifiers" AS "iu"
+      WHERE
+        "iu"."canonical_segment_id" = "u"."k0"
+        AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT "iu"."value" IS NULL
+    )
 ) AS "a"
 LEFT JOIN (
   SELECT
