@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlglot import exp
 
 from linked_audiences.compiler.context import CompileContext
-from linked_audiences.compiler.matched import MatchedEntities, MatchedLevel, explorer_query
+from linked_audiences.compiler.matched import MEMBERS, MatchedEntities, MatchedLevel, explorer_query
 from linked_audiences.compiler.membership import Membership
 from linked_audiences.conditions import Audience
 from linked_audiences.datatypes import parse_iso_timestamp
@@ -62,7 +62,15 @@ class CompiledAudience:
             self.dialect.sqlglot_dialect,
             in_list(exp.column("k0", table="m", quoted=True), profile_ids),
         )
-        explorer = _with(query, [(name, body.copy()) for name, body in self.entity_ctes])
+        ctes = [(name, body.copy()) for name, body in self.entity_ctes]
+        for name, body in ctes:
+            if name == MEMBERS and isinstance(body, exp.Select):
+                # Only the sampled members: every matched level is built from this CTE, so
+                # nothing is computed for the other members (a preview's explorer used to
+                # build every member's matched entities and keep ten profiles' worth).
+                profile = body.selects[0].this
+                body.where(in_list(profile.copy(), profile_ids), copy=False)
+        explorer = _with(query, ctes)
         self.names.apply(explorer)
         return explorer
 
