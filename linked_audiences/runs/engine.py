@@ -18,7 +18,6 @@ pending and the next run (or ``deliver``) sends them first, with the same ``mess
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -38,7 +37,7 @@ from linked_audiences.runs.commit import RunConflict, commit, record_failure, ti
 from linked_audiences.runs.diff import NO_RUN, RunSql
 from linked_audiences.runs.events import Activation, activation_problems, default_activations
 from linked_audiences.runs.fingerprint import definition_fingerprint
-from linked_audiences.runs.ledger import Committed, EventSink, Ledger
+from linked_audiences.runs.ledger import Committed, EventSink, Ledger, decode_event
 from linked_audiences.runs.lock import Held, RunInProgress, run_lock
 from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, MEMBERS, State
 from linked_audiences.sql import col, select, string
@@ -94,8 +93,8 @@ class RunResult:
     @property
     def events(self) -> Iterator[dict[str, Any]]:
         for run_id, after in self._segments:
-            for batch in self._ledger.event_batches(run_id, after):
-                yield from (json.loads(payload) for _, payload in batch)
+            for _, batch in self._ledger.event_batches(run_id, after):
+                yield from (decode_event(payload) for _, payload in batch)
 
 
 def deliver(
