@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,3 +142,39 @@ def test_delivery_sends_page_by_page_and_marks_each_page_end(
     assert [m for (m,) in marks] == [4, 8, 10]
     assert ledger.watermark(RUN) == 10
     assert ledger.deliver_pending(CallableSink(batches.append, batch=True)) == 0
+
+
+# --- statements a run sends ---------------------------------------------------------------
+
+
+@pytest.mark.duckdb
+def test_a_run_where_nothing_changed_sends_no_event_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Activations whose changes were counted as none are not evaluated again with their
+    payloads; the run's counts and events stay what they were."""
+    from linked_audiences.demo import load_examples
+    from linked_audiences.examples.generator import build_demo_warehouse
+
+    db = tmp_path / "w.duckdb"
+    build_demo_warehouse(db, profiles=60, seed=3)
+    graph, audiences = load_examples()
+    audience = next(a for a in audiences if a.key == "premium_cardholders")
+    sent: list[str] = []
+    execute = Warehouse.execute
+
+    def recording(self: Warehouse, query: Any) -> None:
+        sent.append(self.sql(query))
+        execute(self, query)
+
+    monkeypatch.setattr(Warehouse, "execute", recording)
+    with la.connect(f"duckdb:///{db}") as w:
+        first = la.run(audience, graph, w, as_of="2026-11-01T00:00:00Z", audiences=audiences)
+        assert first.stats.events > 0
+        assert any("la_events" in s.split("SELECT")[0] for s in sent if s.startswith("INSERT"))
+        sent.clear()
+        again = la.run(audience, graph, w, as_of="2026-11-01T00:00:00Z", audiences=audiences)
+    assert again.stats.events == again.stats.entered == again.stats.exited == 0
+    assert again.stats.members == first.stats.members
+    assert not [s for s in sent if s.startswith('INSERT INTO "linked_audiences"."la_events"')]
+    assert list(again.events) == []

@@ -16,9 +16,13 @@ from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph
 from linked_audiences.runs.events import Activation
 from linked_audiences.runs.state import ENTITIES, MEMBERS, State, TableSpec
-from linked_audiences.sql import col, not_null, select, string, table
+from linked_audiences.sql import col, cte_ref, not_null, select, string, table
 
 NO_RUN = ""  # previous_run_id of a first run: never a real run id
+#: Warehouses that compute a CTE named twice in a statement once (DuckDB, PostgreSQL and
+#: Snowflake materialize it; BigQuery, Redshift and Spark may inline it twice).
+SHARED_CTES = frozenset({"duckdb", "postgres", "snowflake"})
+_SNAPSHOT_MEMBERS = "la_snapshot_members"
 
 
 @dataclass
@@ -62,10 +66,35 @@ class RunSql:
     # -- snapshots -------------------------------------------------------------------------
 
     def members_snapshot(self) -> exp.Insert:
-        """This run's members with the ids their events will carry."""
-        members = self.compiled.expression.subquery("a")
-        ids = self._identifiers().subquery("ids")
-        query = select(
+        """This run's members with the ids their events will carry.
+
+        Where a CTE named twice is computed once (:data:`SHARED_CTES`), the identifiers are
+        looked up for this run's members only: aggregating every profile's identifiers
+        first was most of the statement's time and memory (1M profiles: 1.1 s of 1.9 s)
+        when an audience holds a tenth of them. Elsewhere naming the members twice would
+        compute the audience twice, so every profile's identifiers are aggregated."""
+        if self.dialect.name not in SHARED_CTES:
+            members = self.compiled.expression.subquery("a")
+            ids = self._identifiers().subquery("ids")
+            return self._insert(MEMBERS, self._members_select(members, ids))
+        query = self.compiled.expression.copy()
+        ctes = query.args.get("with_")
+        query.set("with_", None)
+        only = exp.In(
+            this=col("i", self.graph.profile.key),
+            query=select([col("sm", "profile_id")], cte_ref(_SNAPSHOT_MEMBERS, "sm")).subquery(),
+        )
+        outer = self._members_select(
+            cte_ref(_SNAPSHOT_MEMBERS, "a"), self._identifiers(only).subquery("ids")
+        )
+        outer.set("with_", ctes)
+        outer = outer.with_(
+            exp.to_identifier(_SNAPSHOT_MEMBERS, quoted=True), as_=query, copy=False
+        )
+        return self._insert(MEMBERS, outer)
+
+    def _members_select(self, members: exp.Expr, ids: exp.Expr) -> exp.Select:
+        return select(
             [
                 string(self.run_id),
                 string(self.key),
@@ -82,16 +111,18 @@ class RunSql:
                 )
             ],
         )
-        return self._insert(MEMBERS, query)
 
-    def _identifiers(self) -> exp.Select:
-        """One row per profile: its ``user_id`` and ``anonymous_id`` (the most recent
-        when the identifiers table has a timestamp column, else the greatest value)."""
+    def _identifiers(self, only: exp.Expr | None = None) -> exp.Select:
+        """One row per profile (of those ``only`` admits): its ``user_id`` and
+        ``anonymous_id`` (the most recent when the identifiers table has a timestamp column,
+        else the greatest value)."""
         profile = self.graph.profile
         i = table(profile.identifiers_table, "i")
-        wanted = exp.In(
+        wanted: exp.Expr = exp.In(
             this=col("i", "type"), expressions=[string("user_id"), string("anonymous_id")]
         )
+        if only is not None:
+            wanted = exp.and_(wanted, only)
         if profile.identifiers_timestamp:
             rank = exp.Window(
                 this=exp.RowNumber(),
@@ -205,6 +236,18 @@ class RunSql:
 
         return events_insert(self, activation, as_of, seq_offset)
 
+    def count_changes(self, activation: Activation) -> exp.Select:
+        """How many rows :meth:`changes` gives, without the joins that only fetch the ids
+        and "member now" of entity changes (a third of the diff's time at 1M profiles)."""
+        if activation.trigger in ("audience_entered", "audience_exited"):
+            query: exp.Query = self.changes(activation)
+        elif activation.trigger == "audience_membership_changed":
+            query = self.changes(activation)
+        else:
+            assert activation.relationship is not None
+            query = self._entity_changes(activation.trigger, activation.relationship, ids=False)
+        return select([exp.Count(this=exp.Star())], query.subquery("x"))
+
     def changes(self, activation: Activation) -> exp.Query:
         """Rows (profile_id, entity_id, user_id, anonymous_id, member_now) that changed."""
         trigger = activation.trigger
@@ -249,7 +292,7 @@ class RunSql:
             where=[*where_now, absent],
         )
 
-    def _entity_changes(self, trigger: str, relationship: str) -> exp.Select:
+    def _entity_changes(self, trigger: str, relationship: str, *, ids: bool = True) -> exp.Select:
         now, then = (
             (self.run_id, self.previous_run_id)
             if trigger != "entity_removed"
@@ -276,6 +319,8 @@ class RunSql:
                     )
                 )
             )
+        if not ids:
+            return select([col("c", "profile_id")], table_now, joins, where)
         # ids and "member now" come from this run's members, else from the baseline's
         members_now, on_now = self._snapshot(MEMBERS, "mn", self.run_id)
         members_then, on_then = self._snapshot(MEMBERS, "mp", self.previous_run_id)

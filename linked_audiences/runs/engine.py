@@ -302,34 +302,44 @@ def _evaluate(
     seconds["warehouse_query"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    counts = _diff_counts(ledger, sql, slugs)
+    counts, changed = _diff_counts(ledger, sql, slugs)
     seconds["diff"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    offset = 0
+    offset = skipped = 0
     if emit:
         for activation in activations:
+            # An activation whose changes were counted as none inserts nothing: its
+            # statement (the diff again, with payloads) is skipped — every one of them in
+            # a run where nothing changed.
+            key = (activation.trigger, activation.relationship)
+            if key in changed and changed[key] == 0:
+                continue
             w.execute(sql.events(activation, sql.compiled.as_of, offset))
             offset = ledger.last_seq(sql.run_id)
-    table, mine = ledger._of(EVENTS, "e")
-    skipped = w.scalar(
-        select(
-            [exp.Count(this=exp.Star())],
-            table,
-            where=[
-                mine,
-                exp.EQ(this=col("e", "run_id"), expression=string(sql.run_id)),
-                col("e", "skipped"),
-            ],
+    if offset:
+        table, mine = ledger._of(EVENTS, "e")
+        skipped = w.scalar(
+            select(
+                [exp.Count(this=exp.Star())],
+                table,
+                where=[
+                    mine,
+                    exp.EQ(this=col("e", "run_id"), expression=string(sql.run_id)),
+                    col("e", "skipped"),
+                ],
+            )
         )
-    )
     seconds["event_preparation"] = time.perf_counter() - clock
     return {**counts, "events": offset, "skipped_events": int(skipped or 0)}
 
 
-def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int]:
-    """Counts for the run log, whatever the activations, over the
-    relationships of this run's definition and of the baseline's snapshot."""
+def _diff_counts(
+    ledger: Ledger, sql: RunSql, slugs: list[str]
+) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
+    """Counts for the run log, whatever the activations, over the relationships of this
+    run's definition and of the baseline's snapshot; and the number of changes of each
+    (trigger, relationship) counted, so activations with none can be skipped."""
     table, mine = ledger._of(MEMBERS, "m")
     members = ledger.w.scalar(
         select(
@@ -339,11 +349,12 @@ def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int
         )
     )
     counts = {"members": int(members)}
+    changed: dict[tuple[str, str | None], int] = {}
     for name, trigger in (("entered", "audience_entered"), ("exited", "audience_exited")):
-        query = sql.changes(Activation(trigger=trigger))
-        counts[name] = int(
-            ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x")))
+        counts[name] = changed[(trigger, None)] = int(
+            ledger.w.scalar(sql.count_changes(Activation(trigger=trigger)))
         )
+    changed[("audience_membership_changed", None)] = counts["entered"] + counts["exited"]
     for name, trigger in (
         ("entities_added", "entity_added"),
         ("entities_removed", "entity_removed"),
@@ -351,10 +362,10 @@ def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int
     ):
         total = 0
         for slug in slugs:
-            query = sql.changes(Activation(trigger=trigger, relationship=slug))
-            total += int(ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x"))))
+            query = sql.count_changes(Activation(trigger=trigger, relationship=slug))
+            total += changed.setdefault((trigger, slug), int(ledger.w.scalar(query)))
         counts[name] = total
-    return counts
+    return counts, changed
 
 
 def _commit(
