@@ -174,7 +174,7 @@ def test_a_run_where_nothing_changed_sends_no_event_statement(
         assert any("la_events" in s.split("SELECT")[0] for s in sent if s.startswith("INSERT"))
         sent.clear()
         again = la.run(audience, graph, w, as_of="2026-11-01T00:00:00Z", audiences=audiences)
+        assert list(again.events) == []
     assert again.stats.events == again.stats.entered == again.stats.exited == 0
     assert again.stats.members == first.stats.members
     assert not [s for s in sent if s.startswith('INSERT INTO "linked_audiences"."la_events"')]
-    assert list(again.events) == []
