@@ -39,6 +39,7 @@ from linked_audiences.runs.events import Activation, activation_problems, defaul
 from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger, decode_event
 from linked_audiences.runs.lock import Held, RunInProgress, run_lock
+from linked_audiences.runs.session import RunSession
 from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, MEMBERS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
@@ -103,7 +104,11 @@ def deliver(
     """Send the pending events of committed runs (``linked-audiences deliver``)."""
     state = State(warehouse, state_schema)
     state.ensure()
-    with run_lock(state, audience_key, f"deliver-{uuid.uuid4().hex[:12]}"):
+    with (
+        run_lock(state, audience_key, f"deliver-{uuid.uuid4().hex[:12]}"),
+        RunSession(warehouse) as session,
+    ):
+        session.for_delivery()
         return Ledger(state, audience_key).deliver_pending(sink)
 
 
@@ -177,8 +182,9 @@ def run(
     with (
         warehouse.tagged({"audience": audience.key, "run": request.run_id}),
         run_lock(state, audience.key, request.run_id) as held,
+        RunSession(warehouse) as session,
     ):
-        return _locked_run(Ledger(state, audience.key), request, held)
+        return _locked_run(Ledger(state, audience.key), request, held, session)
 
 
 def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
@@ -203,13 +209,17 @@ def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
     )
 
 
-def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
+def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSession) -> RunResult:
     compiled, sink, seconds = request.compiled, request.sink, request.seconds
     history = ledger.committed()
     baseline = history[-1] if history else None
     _refuse_backdated(request, baseline)
     try:
-        delivered = ledger.deliver_pending(sink) if sink is not None else 0
+        delivered = 0
+        if sink is not None:
+            session.for_delivery()
+            delivered = ledger.deliver_pending(sink)
+            session.for_queries()
     except Exception as exc:
         raise DeliveryFailed(
             f"delivering earlier runs' pending events failed: {exc}; nothing was run"
@@ -236,6 +246,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
         held.renew()
         stats = _evaluate(
             ledger,
+            session,
             sql,
             chosen,
             slugs,
@@ -276,6 +287,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
         )
     if sink is not None:
         try:
+            session.for_delivery()
             delivered += ledger.deliver_pending(sink)
         except Exception as exc:
             raise DeliveryFailed(
@@ -288,6 +300,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
 
 def _evaluate(
     ledger: Ledger,
+    session: RunSession,
     sql: RunSql,
     activations: list[Activation],
     slugs: list[str],
@@ -297,8 +310,8 @@ def _evaluate(
 ) -> dict[str, int]:
     w = ledger.w
     clock = time.perf_counter()
-    w.execute(sql.members_snapshot())
-    w.execute(sql.entities_snapshot({}))
+    session.heavy(sql.members_snapshot())
+    session.heavy(sql.entities_snapshot({}))
     seconds["warehouse_query"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -315,7 +328,7 @@ def _evaluate(
             key = (activation.trigger, activation.relationship)
             if key in changed and changed[key] == 0:
                 continue
-            w.execute(sql.events(activation, sql.compiled.as_of, offset))
+            session.heavy(sql.events(activation, sql.compiled.as_of, offset))
             offset = ledger.last_seq(sql.run_id)
     if offset:
         table, mine = ledger._of(EVENTS, "e")
