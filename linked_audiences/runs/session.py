@@ -138,11 +138,23 @@ class RunSession:
             if count > 1:
                 _SHARED[self.key] = (count - 1, saved)
                 return
+        self._checkpoint()
         for name, value in saved.items():
             try:
                 self._set(name, string(_restorable(value)))
             except Exception as error:  # the run's outcome stands; the setting is only lost
                 log.warning("could not restore DuckDB's %s to %s: %s", name, value, error)
+
+    def _checkpoint(self) -> None:
+        """Write the run's changes from the write-ahead log into the database file while
+        the budget holds: else the checkpoint DuckDB makes when the connection closes ran
+        with the connection's own limit, and was the process's peak (525 MB at 1M
+        profiles, against 245 MB for the run). Best effort: another connection's open
+        transaction makes DuckDB refuse, and then the checkpoint happens later."""
+        try:
+            self.w.execute(exp.Command(this="CHECKPOINT"))
+        except Exception as error:
+            log.debug("no checkpoint after the run: %s", error)
 
     def for_queries(self) -> None:
         self._budget(self.query_memory)
