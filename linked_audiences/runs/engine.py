@@ -40,7 +40,7 @@ from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger, decode_event
 from linked_audiences.runs.lock import Held, RunInProgress, run_lock
 from linked_audiences.runs.session import RunSession
-from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, MEMBERS, State
+from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -353,31 +353,25 @@ def _diff_counts(
     """Counts for the run log, whatever the activations, over the relationships of this
     run's definition and of the baseline's snapshot; and the number of changes of each
     (trigger, relationship) counted, so activations with none can be skipped."""
-    table, mine = ledger._of(MEMBERS, "m")
-    members = ledger.w.scalar(
-        select(
-            [exp.Count(this=exp.Star())],
-            table,
-            where=[mine, exp.EQ(this=col("m", "run_id"), expression=string(sql.run_id))],
-        )
-    )
-    counts = {"members": int(members)}
-    changed: dict[tuple[str, str | None], int] = {}
-    for name, trigger in (("entered", "audience_entered"), ("exited", "audience_exited")):
-        counts[name] = changed[(trigger, None)] = int(
-            ledger.w.scalar(sql.count_changes(Activation(trigger=trigger)))
-        )
-    changed[("audience_membership_changed", None)] = counts["entered"] + counts["exited"]
-    for name, trigger in (
-        ("entities_added", "entity_added"),
-        ("entities_removed", "entity_removed"),
-        ("entities_changed", "entity_values_changed"),
+    members, entered, exited = (int(n or 0) for n in ledger.w.fetchall(sql.member_counts())[0])
+    counts = {"members": members, "entered": entered, "exited": exited}
+    changed: dict[tuple[str, str | None], int] = {
+        ("audience_entered", None): entered,
+        ("audience_exited", None): exited,
+        ("audience_membership_changed", None): entered + exited,
+    }
+    triggers = ("entity_added", "entity_removed", "entity_values_changed")
+    for slug in slugs:
+        for trigger in triggers:
+            changed[(trigger, slug)] = 0
+    if slugs:
+        for slug, *numbers in ledger.w.fetchall(sql.entity_counts(slugs)):
+            for trigger, number in zip(triggers, numbers, strict=True):
+                changed[(trigger, str(slug))] = int(number or 0)
+    for name, trigger in zip(
+        ("entities_added", "entities_removed", "entities_changed"), triggers, strict=True
     ):
-        total = 0
-        for slug in slugs:
-            query = sql.count_changes(Activation(trigger=trigger, relationship=slug))
-            total += changed.setdefault((trigger, slug), int(ledger.w.scalar(query)))
-        counts[name] = total
+        counts[name] = sum(changed[(trigger, slug)] for slug in slugs)
     return counts, changed
 
 
