@@ -91,3 +91,21 @@ def test_a_statement_out_of_memory_runs_again_with_the_connections_limit(
         assert size_bytes(_setting(warehouse, "memory_limit")) == pytest.approx(3e9, rel=0.05)
     assert warehouse.scalar("SELECT count(*) FROM t") == 1
     assert "running it again with the connection's memory_limit" in caplog.text
+
+
+def test_a_run_leaves_nothing_in_the_write_ahead_log(tmp_path: Path) -> None:
+    """The run checkpoints within its budget, so closing the connection has nothing left
+    to write with the connection's own (larger) limit."""
+    from linked_audiences.demo import load_examples
+    from linked_audiences.examples.generator import build_demo_warehouse
+    from linked_audiences.runs.sinks import JsonLinesSink
+
+    db = tmp_path / "w.duckdb"
+    build_demo_warehouse(db, profiles=60, seed=4)
+    graph, audiences = load_examples()
+    audience = next(a for a in audiences if a.key == "premium_cardholders")
+    wal = Path(f"{db}.wal")
+    with la.connect(f"duckdb:///{db}") as w, JsonLinesSink(tmp_path / "e.jsonl") as sink:
+        result = la.run(audience, graph, w, as_of="2026-11-01T00:00:00Z", sink=sink)
+        assert result.stats.delivered > 0
+        assert not wal.exists() or wal.stat().st_size == 0
