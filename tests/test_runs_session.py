@@ -40,18 +40,19 @@ def test_sizes_read_as_duckdb_writes_them() -> None:
 def test_a_run_sets_its_budget_and_restores_the_connections_settings(
     warehouse: Warehouse,
 ) -> None:
-    before = (_setting(warehouse, "memory_limit"), _setting(warehouse, "preserve_insertion_order"))
+    names = ("memory_limit", "preserve_insertion_order", "force_compression")
+    before = [_setting(warehouse, name) for name in names]
     with RunSession(warehouse) as session:
         assert size_bytes(_setting(warehouse, "memory_limit")) == pytest.approx(100e6, rel=0.05)
         assert _setting(warehouse, "preserve_insertion_order") is False
+        assert _setting(warehouse, "force_compression") == "zstd"
         session.for_delivery()
         assert size_bytes(_setting(warehouse, "memory_limit")) == pytest.approx(32e6, rel=0.05)
         with RunSession(warehouse):  # another audience's run on the same database
             pass
         # the first run is still going: a run's budget stays, not the connection's 3GB
         assert size_bytes(_setting(warehouse, "memory_limit")) <= 100e6  # type: ignore[operator]
-    after = (_setting(warehouse, "memory_limit"), _setting(warehouse, "preserve_insertion_order"))
-    assert after == before
+    assert [_setting(warehouse, name) for name in names] == before
     for _ in range(3):  # a limit read back and set again does not shrink run after run
         with RunSession(warehouse):
             pass
