@@ -95,7 +95,7 @@ class RunResult:
     def events(self) -> Iterator[dict[str, Any]]:
         for run_id, after in self._segments:
             for _, batch in self._ledger.event_batches(run_id, after):
-                yield from (decode_event(payload) for _, payload in batch)
+                yield from (decode_event(payload) for payload in batch)
 
 
 def deliver(

@@ -134,9 +134,9 @@ class Ledger:
 
     def event_batches(
         self, run_id: str, after: int = 0, *, skipped: bool = False, last: int | None = None
-    ) -> Iterator[tuple[int, list[tuple[int, str]]]]:
-        """(through, rows): a run's events with ``after < seq <= through`` as (seq, payload),
-        in seq order, one page of ``BATCH`` seqs at a time.
+    ) -> Iterator[tuple[int, list[str]]]:
+        """(through, payloads): a run's events with ``after < seq <= through``, in seq
+        order, one page of ``BATCH`` seqs at a time.
 
         A run's seqs are dense (1 … its event count), so a page is a range of seqs, not
         ``ORDER BY seq LIMIT n`` from ``after``: no page sorts or scans past its own range,
@@ -154,9 +154,9 @@ class Ledger:
             ]
             if not skipped:
                 where.append(exp.Not(this=col("e", "skipped")))
-            query = select([col("e", "seq"), col("e", "payload")], table, where=where)
+            query = select([col("e", "payload")], table, where=where)
             query = query.order_by(exp.Ordered(this=col("e", "seq")), copy=False)
-            yield through, [(int(s), str(p)) for s, p in self.w.fetchall(query)]
+            yield through, [p if isinstance(p, str) else str(p) for (p,) in self.w.fetchall(query)]
             after = through
 
     def record_delivery(self, run_id: str, through: int, via_run: str | None) -> None:
@@ -178,7 +178,7 @@ class Ledger:
             if mark >= last:
                 continue
             for through, batch in self.event_batches(run_id, mark, skipped=True, last=last):
-                events = [decode_event(p) for _, p in batch if len(p) <= MAX_EVENT_BYTES]
+                events = [decode_event(p) for p in batch if len(p) <= MAX_EVENT_BYTES]
                 if events:
                     sink.send(events)
                 self.record_delivery(run_id, through, None)
