@@ -36,16 +36,18 @@ class Redshift(Postgres):
         fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
         return fields.get("C") in ("42P01", "42703", "42883", "3F000")
 
-    def render(self, expression: exp.Expr, *, pretty: bool = False) -> str:
+    def render(self, expression: exp.Expr, *, pretty: bool = False, copy: bool = True) -> str:
         """TEXT as VARCHAR(65535), the longest Redshift has: sqlglot spells it VARCHAR(MAX),
-        which means the same on Redshift but which no PostgreSQL-based tool parses."""
+        which means the same on Redshift but which no PostgreSQL-based tool parses. The
+        rewrite works on a copy (the caller's tree keeps TEXT), which is then ours to render
+        without another."""
 
         def longest_varchar(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TEXT:
                 return exp.DataType.build("VARCHAR(65535)")
             return node
 
-        return super().render(expression.transform(longest_varchar), pretty=pretty)
+        return super().render(expression.transform(longest_varchar), pretty=pretty, copy=False)
 
     def parse_text(
         self, text: exp.Expr, to: str, pattern: str, cast_text: exp.Expr | None = None

@@ -192,6 +192,7 @@ def statements(dialect: str) -> dict[str, Callable[[], Sequence[exp.Expr | str]]
         ],
         "members_snapshot": lambda: [run_sql().members_snapshot()],
         "entities_snapshot": lambda: [run_sql().entities_snapshot({})],
+        "diff_counts": lambda: [run_sql().member_counts(), run_sql().entity_counts(["user-carts"])],
         **{f"changes_{t}": changes(t) for t in TRIGGERS},
         "events_default": lambda: [
             run_sql().events(la.Activation(trigger="audience_entered"), AS_OF, 0)

@@ -43,12 +43,12 @@ class CompiledAudience:
     @property
     def profiles_sql(self) -> str:
         """Members: one column ``profile_id``."""
-        return self.dialect.render(self.expression)
+        return self.dialect.render(self.expression, copy=False)
 
     @property
     def entities_sql(self) -> str:
         """Matched entities of members: ``profile_id``, ``relationship``, ``entity_id``."""
-        return self.dialect.render(self.entities_expression)
+        return self.dialect.render(self.entities_expression, copy=False)
 
     def explorer_expression(self, profile_ids: Sequence[object]) -> exp.Query | None:
         """Matched entities of ``profile_ids`` with their parents (None: no entity nodes)."""
@@ -77,7 +77,7 @@ class CompiledAudience:
     def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
         """Readable SQL for a person debugging an audience."""
         query = self.entities_expression if entities else self.expression
-        return self.dialect.render(query, pretty=pretty)
+        return self.dialect.render(query, pretty=pretty, copy=False)
 
 
 def resolve_as_of(as_of: datetime | str | None) -> datetime:

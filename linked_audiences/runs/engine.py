@@ -18,7 +18,6 @@ pending and the next run (or ``deliver``) sends them first, with the same ``mess
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -38,9 +37,10 @@ from linked_audiences.runs.commit import RunConflict, commit, record_failure, ti
 from linked_audiences.runs.diff import NO_RUN, RunSql
 from linked_audiences.runs.events import Activation, activation_problems, default_activations
 from linked_audiences.runs.fingerprint import definition_fingerprint
-from linked_audiences.runs.ledger import Committed, EventSink, Ledger
+from linked_audiences.runs.ledger import Committed, EventSink, Ledger, decode_event
 from linked_audiences.runs.lock import Held, RunInProgress, run_lock
-from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, MEMBERS, State
+from linked_audiences.runs.session import RunSession
+from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -94,8 +94,8 @@ class RunResult:
     @property
     def events(self) -> Iterator[dict[str, Any]]:
         for run_id, after in self._segments:
-            for batch in self._ledger.event_batches(run_id, after):
-                yield from (json.loads(payload) for _, payload in batch)
+            for _, batch in self._ledger.event_batches(run_id, after):
+                yield from (decode_event(payload) for payload in batch)
 
 
 def deliver(
@@ -104,7 +104,11 @@ def deliver(
     """Send the pending events of committed runs (``linked-audiences deliver``)."""
     state = State(warehouse, state_schema)
     state.ensure()
-    with run_lock(state, audience_key, f"deliver-{uuid.uuid4().hex[:12]}"):
+    with (
+        run_lock(state, audience_key, f"deliver-{uuid.uuid4().hex[:12]}"),
+        RunSession(warehouse) as session,
+    ):
+        session.for_delivery()
         return Ledger(state, audience_key).deliver_pending(sink)
 
 
@@ -178,8 +182,9 @@ def run(
     with (
         warehouse.tagged({"audience": audience.key, "run": request.run_id}),
         run_lock(state, audience.key, request.run_id) as held,
+        RunSession(warehouse) as session,
     ):
-        return _locked_run(Ledger(state, audience.key), request, held)
+        return _locked_run(Ledger(state, audience.key), request, held, session)
 
 
 def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
@@ -204,13 +209,17 @@ def _refuse_backdated(request: _Request, baseline: Committed | None) -> None:
     )
 
 
-def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
+def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSession) -> RunResult:
     compiled, sink, seconds = request.compiled, request.sink, request.seconds
     history = ledger.committed()
     baseline = history[-1] if history else None
     _refuse_backdated(request, baseline)
     try:
-        delivered = ledger.deliver_pending(sink) if sink is not None else 0
+        delivered = 0
+        if sink is not None:
+            session.for_delivery()
+            delivered = ledger.deliver_pending(sink)
+            session.for_queries()
     except Exception as exc:
         raise DeliveryFailed(
             f"delivering earlier runs' pending events failed: {exc}; nothing was run"
@@ -237,6 +246,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
         held.renew()
         stats = _evaluate(
             ledger,
+            session,
             sql,
             chosen,
             slugs,
@@ -277,6 +287,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
         )
     if sink is not None:
         try:
+            session.for_delivery()
             delivered += ledger.deliver_pending(sink)
         except Exception as exc:
             raise DeliveryFailed(
@@ -289,6 +300,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held) -> RunResult:
 
 def _evaluate(
     ledger: Ledger,
+    session: RunSession,
     sql: RunSql,
     activations: list[Activation],
     slugs: list[str],
@@ -298,64 +310,69 @@ def _evaluate(
 ) -> dict[str, int]:
     w = ledger.w
     clock = time.perf_counter()
-    w.execute(sql.members_snapshot())
-    w.execute(sql.entities_snapshot({}))
+    session.heavy(sql.members_snapshot())
+    session.heavy(sql.entities_snapshot({}))
     seconds["warehouse_query"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    counts = _diff_counts(ledger, sql, slugs)
+    counts, changed = _diff_counts(ledger, sql, slugs)
     seconds["diff"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    offset = 0
+    offset = skipped = 0
     if emit:
         for activation in activations:
-            w.execute(sql.events(activation, sql.compiled.as_of, offset))
+            # An activation whose changes were counted as none inserts nothing: its
+            # statement (the diff again, with payloads) is skipped — every one of them in
+            # a run where nothing changed.
+            key = (activation.trigger, activation.relationship)
+            if key in changed and changed[key] == 0:
+                continue
+            session.heavy(sql.events(activation, sql.compiled.as_of, offset))
             offset = ledger.last_seq(sql.run_id)
-    table, mine = ledger._of(EVENTS, "e")
-    skipped = w.scalar(
-        select(
-            [exp.Count(this=exp.Star())],
-            table,
-            where=[
-                mine,
-                exp.EQ(this=col("e", "run_id"), expression=string(sql.run_id)),
-                col("e", "skipped"),
-            ],
+    if offset:
+        table, mine = ledger._of(EVENTS, "e")
+        skipped = w.scalar(
+            select(
+                [exp.Count(this=exp.Star())],
+                table,
+                where=[
+                    mine,
+                    exp.EQ(this=col("e", "run_id"), expression=string(sql.run_id)),
+                    col("e", "skipped"),
+                ],
+            )
         )
-    )
     seconds["event_preparation"] = time.perf_counter() - clock
     return {**counts, "events": offset, "skipped_events": int(skipped or 0)}
 
 
-def _diff_counts(ledger: Ledger, sql: RunSql, slugs: list[str]) -> dict[str, int]:
-    """Counts for the run log, whatever the activations, over the
-    relationships of this run's definition and of the baseline's snapshot."""
-    table, mine = ledger._of(MEMBERS, "m")
-    members = ledger.w.scalar(
-        select(
-            [exp.Count(this=exp.Star())],
-            table,
-            where=[mine, exp.EQ(this=col("m", "run_id"), expression=string(sql.run_id))],
-        )
-    )
-    counts = {"members": int(members)}
-    for name, trigger in (("entered", "audience_entered"), ("exited", "audience_exited")):
-        query = sql.changes(Activation(trigger=trigger))
-        counts[name] = int(
-            ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x")))
-        )
-    for name, trigger in (
-        ("entities_added", "entity_added"),
-        ("entities_removed", "entity_removed"),
-        ("entities_changed", "entity_values_changed"),
+def _diff_counts(
+    ledger: Ledger, sql: RunSql, slugs: list[str]
+) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
+    """Counts for the run log, whatever the activations, over the relationships of this
+    run's definition and of the baseline's snapshot; and the number of changes of each
+    (trigger, relationship) counted, so activations with none can be skipped."""
+    members, entered, exited = (int(n or 0) for n in ledger.w.fetchall(sql.member_counts())[0])
+    counts = {"members": members, "entered": entered, "exited": exited}
+    changed: dict[tuple[str, str | None], int] = {
+        ("audience_entered", None): entered,
+        ("audience_exited", None): exited,
+        ("audience_membership_changed", None): entered + exited,
+    }
+    triggers = ("entity_added", "entity_removed", "entity_values_changed")
+    for slug in slugs:
+        for trigger in triggers:
+            changed[(trigger, slug)] = 0
+    if slugs:
+        for slug, *numbers in ledger.w.fetchall(sql.entity_counts(slugs)):
+            for trigger, number in zip(triggers, numbers, strict=True):
+                changed[(trigger, str(slug))] = int(number or 0)
+    for name, trigger in zip(
+        ("entities_added", "entities_removed", "entities_changed"), triggers, strict=True
     ):
-        total = 0
-        for slug in slugs:
-            query = sql.changes(Activation(trigger=trigger, relationship=slug))
-            total += int(ledger.w.scalar(select([exp.Count(this=exp.Star())], query.subquery("x"))))
-        counts[name] = total
-    return counts
+        counts[name] = sum(changed[(trigger, slug)] for slug in slugs)
+    return counts, changed
 
 
 def _commit(

@@ -20,8 +20,27 @@ if TYPE_CHECKING:
 def events_insert(
     sql: RunSql, activation: Activation, as_of: datetime, seq_offset: int
 ) -> exp.Insert:
-    """Changes for one activation since the baseline, with their payloads."""
-    changes = sql.changes(activation)
+    """Changes for one activation since the baseline, with their payloads.
+
+    Each change is numbered (``seq``) before its payload is built: the sort behind
+    ROW_NUMBER then carries five short columns, not the JSON text (at 1M profiles the
+    payload-carrying sort was the statement that needed the most memory, beyond a
+    100 MB ``memory_limit``)."""
+    order = exp.Order(
+        expressions=[
+            exp.Ordered(this=col("c0", "profile_id")),
+            exp.Ordered(this=col("c0", "entity_id")),
+        ]
+    )
+    seq = exp.Add(
+        this=exp.Literal.number(seq_offset),
+        expression=exp.Window(this=exp.RowNumber(), order=order),
+    )
+    names = ("profile_id", "entity_id", "user_id", "anonymous_id", "member_now")
+    changes = select(
+        [*(col("c0", n) for n in names), exp.alias_(seq, "seq", quoted=True)],
+        sql.changes(activation).subquery("c0"),
+    )
     ctx = CompileContext(sql.graph, sql.dialect, as_of, {})
     joins: list[exp.Join] = []
     traits: list[tuple[str, exp.Expr]] = []
@@ -107,21 +126,12 @@ def events_insert(
         [
             col("ch", "profile_id"),
             col("ch", "entity_id"),
+            col("ch", "seq"),
             exp.alias_(mid, "message_id", quoted=True),
             exp.alias_(body, "payload", quoted=True),
         ],
         changes.subquery("ch"),
         joins,
-    )
-    order = exp.Order(
-        expressions=[
-            exp.Ordered(this=col("b", "profile_id")),
-            exp.Ordered(this=col("b", "entity_id")),
-        ]
-    )
-    seq = exp.Add(
-        this=exp.Literal.number(seq_offset),
-        expression=exp.Window(this=exp.RowNumber(), order=order),
     )
     relationship = (
         string(activation.relationship) if activation.relationship else exp.cast(exp.null(), "TEXT")
@@ -130,7 +140,7 @@ def events_insert(
         [
             string(sql.run_id),
             string(sql.key),
-            seq,
+            col("b", "seq"),
             string(activation.trigger),
             col("b", "profile_id"),
             relationship,

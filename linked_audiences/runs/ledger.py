@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, Protocol
 
+import orjson
 from sqlglot import exp
 
 from linked_audiences.runs.events import MAX_EVENT_BYTES
@@ -29,7 +30,9 @@ from linked_audiences.runs.state import (
 from linked_audiences.sql import col, select, string
 
 KEEP_RUNS = 50
-BATCH = 5_000
+#: Events per page read back and per sink batch (one watermark and, for files, one fsync
+#: each): about 16 MB of decoded events in Python at the demo's payload sizes.
+BATCH = 10_000
 
 
 class EventSink(Protocol):
@@ -130,27 +133,31 @@ class Ledger:
         return int(self.w.scalar(query))
 
     def event_batches(
-        self, run_id: str, after: int = 0, *, skipped: bool = False
-    ) -> Iterator[list[tuple[int, str]]]:
-        """(seq, payload) of a run's events after ``after``, in seq order, in batches."""
+        self, run_id: str, after: int = 0, *, skipped: bool = False, last: int | None = None
+    ) -> Iterator[tuple[int, list[str]]]:
+        """(through, payloads): a run's events with ``after < seq <= through``, in seq
+        order, one page of ``BATCH`` seqs at a time.
+
+        A run's seqs are dense (1 … its event count), so a page is a range of seqs, not
+        ``ORDER BY seq LIMIT n`` from ``after``: no page sorts or scans past its own range,
+        and the cost of reading a run's events grows linearly, not with the square. ``through``
+        is where the next page starts, also when every event of a page was skipped."""
         table, mine = self._of(EVENTS, "e")
-        while True:
+        end = self.last_seq(run_id) if last is None else last
+        while after < end:
+            through = min(after + BATCH, end)
             where = [
                 mine,
                 exp.EQ(this=col("e", "run_id"), expression=string(run_id)),
                 exp.GT(this=col("e", "seq"), expression=exp.Literal.number(after)),
+                exp.LTE(this=col("e", "seq"), expression=exp.Literal.number(through)),
             ]
             if not skipped:
                 where.append(exp.Not(this=col("e", "skipped")))
-            query = select([col("e", "seq"), col("e", "payload")], table, where=where)
-            query = query.order_by(exp.Ordered(this=col("e", "seq")), copy=False).limit(
-                BATCH, copy=False
-            )
-            rows = [(int(s), str(p)) for s, p in self.w.fetchall(query)]
-            if not rows:
-                return
-            yield rows
-            after = rows[-1][0]
+            query = select([col("e", "payload")], table, where=where)
+            query = query.order_by(exp.Ordered(this=col("e", "seq")), copy=False)
+            yield through, [p if isinstance(p, str) else str(p) for (p,) in self.w.fetchall(query)]
+            after = through
 
     def record_delivery(self, run_id: str, through: int, via_run: str | None) -> None:
         values = [
@@ -170,11 +177,11 @@ class Ledger:
             mark = self.watermark(run_id)
             if mark >= last:
                 continue
-            for batch in self.event_batches(run_id, mark, skipped=True):
-                events = [json.loads(p) for s, p in batch if len(p) <= MAX_EVENT_BYTES]
+            for through, batch in self.event_batches(run_id, mark, skipped=True, last=last):
+                events = [decode_event(p) for p in batch if len(p) <= MAX_EVENT_BYTES]
                 if events:
                     sink.send(events)
-                self.record_delivery(run_id, batch[-1][0], None)
+                self.record_delivery(run_id, through, None)
                 sent += len(events)
         return sent
 
@@ -218,6 +225,26 @@ class Ledger:
         old = committed[:-KEEP_RUNS]
         if old:
             self._delete_runs((RUNS, EVENTS, RUN_STARTS, DELIVERIES), old)
+
+
+def decode_event(payload: str) -> dict[str, Any]:
+    """An event's stored JSON text as a dict: orjson (twice as fast as ``json``, which a
+    million-event backfill notices), ``json`` where orjson refuses the text (NaN, lone
+    surrogates) or may have lost exactness, so every payload reads back as it always did.
+
+    orjson reads an integer beyond 64 bits as a float, and writes every float of 1e16 or
+    more with an exponent (``e+``): an event whose compact re-encoding (a fraction of a
+    microsecond) holds no ``e+`` has no such float, and one that does is read again by
+    ``json`` (text that merely contains ``e+`` only takes the slower, exact path)."""
+    event: dict[str, Any]
+    try:
+        event = orjson.loads(payload)
+        if b"e+" not in orjson.dumps(event):
+            return event
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        pass
+    event = json.loads(payload)
+    return event
 
 
 def _aware(moment: Any) -> datetime:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Protocol, overload, runtime_checkable
 
+import orjson
+
 __all__ = [
     "CallableSink",
     "DeliveryError",
@@ -81,15 +83,41 @@ class _ClosingSink:
 # JSON leaves these unescaped with ensure_ascii=False, but str.splitlines() (and many
 # line-oriented tools) split on them; escaping keeps "one event per line" true for every reader.
 _LINE_BREAKS_JSON_ALLOWS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_LINE_BREAKS_UTF8 = {k.encode(): v.encode() for k, v in _LINE_BREAKS_JSON_ALLOWS.items()}
+#: orjson hands everything ``json`` would not write itself (datetimes, dataclasses, subclasses
+#: of str/int/dict) back, so those fail — or are written — exactly as ``json`` does.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 def json_line(event: dict[str, Any]) -> str:
     """One event as one line of JSON (no trailing newline), stable key order."""
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    for char, escape in _LINE_BREAKS_JSON_ALLOWS.items():
-        if char in text:
-            text = text.replace(char, escape)
-    return text
+    return json_line_bytes(event).decode("utf-8")
+
+
+def json_line_bytes(event: dict[str, Any]) -> bytes:
+    """:func:`json_line` as UTF-8. orjson writes a 500,000-event backfill in about a second
+    where ``json`` takes several; what orjson refuses (integers beyond 64 bits, keys that are
+    not text, lone surrogates, values it hands back) goes through ``json``, which writes it
+    or raises as it always did."""
+    try:
+        data = orjson.dumps(event, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        data = text.encode("utf-8")
+    for char, escape in _LINE_BREAKS_UTF8.items():
+        if char in data:
+            data = data.replace(char, escape)
+    return data
+
+
+def json_lines(events: Sequence[dict[str, Any]]) -> bytes:
+    """Events as JSON Lines (each line ends with a newline), ready to write in one call."""
+    return b"".join([json_line_bytes(event) + b"\n" for event in events])
 
 
 class JsonLinesSink(_ClosingSink):
@@ -118,7 +146,7 @@ class JsonLinesSink(_ClosingSink):
     def send(self, events: Sequence[dict[str, Any]]) -> None:
         if not events:
             return
-        data = "".join(json_line(event) + "\n" for event in events).encode("utf-8")
+        data = json_lines(events)
         with self._lock:
             handle = self._open()
             start = os.fstat(handle.fileno()).st_size

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO, Any
 
-from linked_audiences.runs.sinks import json_line
+from linked_audiences.runs.sinks import json_lines
 
 __all__ = ["StreamSink", "pending_events"]
 
@@ -30,7 +30,7 @@ class StreamSink:
     def send(self, events: Sequence[dict[str, Any]]) -> None:
         if not events:
             return
-        data = memoryview("".join(json_line(event) + "\n" for event in events).encode("utf-8"))
+        data = memoryview(json_lines(events))
         # A raw (unbuffered) stream may write only part of the data and return the count —
         # on a pipe whose reader left, the rest is silently dropped unless we write it again
         # (and then get the BrokenPipeError).
@@ -57,5 +57,5 @@ def pending_events(warehouse: Any, audience_key: str, *, state_schema: str) -> i
     return sum(
         len(batch)
         for run in ledger.committed()
-        for batch in ledger.event_batches(run.run_id, ledger.watermark(run.run_id))
+        for _, batch in ledger.event_batches(run.run_id, ledger.watermark(run.run_id))
     )

@@ -37,7 +37,7 @@ WITH `la_traits_text` AS (
 SELECT
   '20261101T000000Z-000000000002',
   'cart_or_browse',
-  17 + ROW_NUMBER() OVER (ORDER BY `b`.`profile_id` NULLS LAST, `b`.`entity_id` NULLS LAST),
+  `b`.`seq`,
   'entity_added',
   `b`.`profile_id`,
   'user-carts',
@@ -49,6 +49,7 @@ FROM (
   SELECT
     `ch`.`profile_id`,
     `ch`.`entity_id`,
+    `ch`.`seq`,
     TO_HEX(
       MD5(
         CONCAT(
@@ -135,35 +136,44 @@ FROM (
     ) AS `payload`
   FROM (
     SELECT
-      `c`.`profile_id`,
-      `c`.`entity_id`,
-      COALESCE(`mn`.`user_id`, `mp`.`user_id`) AS `user_id`,
-      COALESCE(`mn`.`anonymous_id`, `mp`.`anonymous_id`) AS `anonymous_id`,
-      NOT `mn`.`profile_id` IS NULL AS `member_now`
-    FROM `linked_audiences`.`la_entities` AS `c`
-    LEFT JOIN `linked_audiences`.`la_members` AS `mn`
-      ON `mn`.`run_id` = '20261101T000000Z-000000000002'
-      AND `mn`.`audience_key` = 'cart_or_browse'
-      AND `mn`.`profile_id` = `c`.`profile_id`
-    LEFT JOIN `linked_audiences`.`la_members` AS `mp`
-      ON `mp`.`run_id` = '20261020T000000Z-000000000001'
-      AND `mp`.`audience_key` = 'cart_or_browse'
-      AND `mp`.`profile_id` = `c`.`profile_id`
-    WHERE
-      `c`.`run_id` = '20261101T000000Z-000000000002'
-      AND `c`.`audience_key` = 'cart_or_browse'
-      AND `c`.`relationship` = 'user-carts'
-      AND NOT EXISTS(
-        SELECT
-          1
-        FROM `linked_audiences`.`la_entities` AS `p`
-        WHERE
-          `p`.`run_id` = '20261020T000000Z-000000000001'
-          AND `p`.`audience_key` = 'cart_or_browse'
-          AND `p`.`profile_id` = `c`.`profile_id`
-          AND `p`.`relationship` = `c`.`relationship`
-          AND `p`.`entity_id` = `c`.`entity_id`
-      )
+      `c0`.`profile_id`,
+      `c0`.`entity_id`,
+      `c0`.`user_id`,
+      `c0`.`anonymous_id`,
+      `c0`.`member_now`,
+      17 + ROW_NUMBER() OVER (ORDER BY `c0`.`profile_id` NULLS LAST, `c0`.`entity_id` NULLS LAST) AS `seq`
+    FROM (
+      SELECT
+        `c`.`profile_id`,
+        `c`.`entity_id`,
+        COALESCE(`mn`.`user_id`, `mp`.`user_id`) AS `user_id`,
+        COALESCE(`mn`.`anonymous_id`, `mp`.`anonymous_id`) AS `anonymous_id`,
+        NOT `mn`.`profile_id` IS NULL AS `member_now`
+      FROM `linked_audiences`.`la_entities` AS `c`
+      LEFT JOIN `linked_audiences`.`la_members` AS `mn`
+        ON `mn`.`run_id` = '20261101T000000Z-000000000002'
+        AND `mn`.`audience_key` = 'cart_or_browse'
+        AND `mn`.`profile_id` = `c`.`profile_id`
+      LEFT JOIN `linked_audiences`.`la_members` AS `mp`
+        ON `mp`.`run_id` = '20261020T000000Z-000000000001'
+        AND `mp`.`audience_key` = 'cart_or_browse'
+        AND `mp`.`profile_id` = `c`.`profile_id`
+      WHERE
+        `c`.`run_id` = '20261101T000000Z-000000000002'
+        AND `c`.`audience_key` = 'cart_or_browse'
+        AND `c`.`relationship` = 'user-carts'
+        AND NOT EXISTS(
+          SELECT
+            1
+          FROM `linked_audiences`.`la_entities` AS `p`
+          WHERE
+            `p`.`run_id` = '20261020T000000Z-000000000001'
+            AND `p`.`audience_key` = 'cart_or_browse'
+            AND `p`.`profile_id` = `c`.`profile_id`
+            AND `p`.`relationship` = `c`.`relationship`
+            AND `p`.`entity_id` = `c`.`entity_id`
+        )
+    ) AS `c0`
   ) AS `ch`
   LEFT JOIN `la_traits` AS `tr`
     ON CAST(`tr`.`profile_id` AS STRING) = `ch`.`profile_id`

@@ -9,43 +9,36 @@ INSERT INTO "linked_audiences"."la_members" (
   "user_id",
   "anonymous_id"
 )
-SELECT
-  '20261101T000000Z-000000000002',
-  'cart_or_browse',
-  CAST("a"."profile_id" AS TEXT),
-  "ids"."user_id",
-  "ids"."anonymous_id"
-FROM (
-  WITH "la_q1" AS (
-    SELECT
-      "i"."canonical_segment_id" AS "k0"
-    FROM "ps_materialize"."user_identifiers" AS "i"
-    JOIN "prod"."cart" AS "r2"
-      ON "r2"."user_id" = "i"."value"
-    WHERE
-      NOT "i"."canonical_segment_id" IS NULL
-      AND NOT "r2"."id" IS NULL
-      AND "i"."type" = 'user_id'
-      AND NOT "i"."value" IS NULL
-      AND "r2"."updated_at" BETWEEN CAST('2026-10-25 00:00:00.000000+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-    GROUP BY
-      "i"."canonical_segment_id"
-  ), "la_e1" AS (
-    SELECT
-      "g"."canonical_segment_id" AS "k0"
-    FROM "segment"."pages" AS "ev"
-    INNER JOIN "ps_materialize"."id_graph" AS "g"
-      ON "g"."segment_id" = "ev"."segment_id"
-    WHERE
-      NOT "g"."canonical_segment_id" IS NULL
-      AND NOT "ev"."timestamp" IS NULL
-      AND "ev"."timestamp" >= CAST('2026-10-25 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-      AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
-    GROUP BY
-      "g"."canonical_segment_id"
-    HAVING
-      COUNT(*) >= 2
-  )
+WITH "la_q1" AS (
+  SELECT
+    "i"."canonical_segment_id" AS "k0"
+  FROM "ps_materialize"."user_identifiers" AS "i"
+  JOIN "prod"."cart" AS "r2"
+    ON "r2"."user_id" = "i"."value"
+  WHERE
+    NOT "i"."canonical_segment_id" IS NULL
+    AND NOT "r2"."id" IS NULL
+    AND "i"."type" = 'user_id'
+    AND NOT "i"."value" IS NULL
+    AND "r2"."updated_at" BETWEEN CAST('2026-10-25 00:00:00.000000+00:00' AS TIMESTAMPTZ) AND CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    "i"."canonical_segment_id"
+), "la_e1" AS (
+  SELECT
+    "g"."canonical_segment_id" AS "k0"
+  FROM "segment"."pages" AS "ev"
+  INNER JOIN "ps_materialize"."id_graph" AS "g"
+    ON "g"."segment_id" = "ev"."segment_id"
+  WHERE
+    NOT "g"."canonical_segment_id" IS NULL
+    AND NOT "ev"."timestamp" IS NULL
+    AND "ev"."timestamp" >= CAST('2026-10-25 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+    AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMPTZ)
+  GROUP BY
+    "g"."canonical_segment_id"
+  HAVING
+    COUNT(*) >= 2
+), "la_snapshot_members" AS (
   SELECT
     "u"."k0" AS "profile_id"
   FROM (
@@ -74,7 +67,14 @@ FROM (
         AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
         AND NOT "iu"."value" IS NULL
     )
-) AS "a"
+)
+SELECT
+  '20261101T000000Z-000000000002',
+  'cart_or_browse',
+  CAST("a"."profile_id" AS TEXT),
+  "ids"."user_id",
+  "ids"."anonymous_id"
+FROM "la_snapshot_members" AS "a"
 LEFT JOIN (
   SELECT
     "i"."canonical_segment_id" AS "k",
@@ -83,6 +83,11 @@ LEFT JOIN (
   FROM "ps_materialize"."user_identifiers" AS "i"
   WHERE
     "i"."type" IN ('user_id', 'anonymous_id')
+    AND "i"."canonical_segment_id" IN (
+      SELECT
+        "sm"."profile_id"
+      FROM "la_snapshot_members" AS "sm"
+    )
   GROUP BY
     "i"."canonical_segment_id"
 ) AS "ids"

@@ -17,7 +17,7 @@ INSERT INTO "linked_audiences"."la_events" (
 SELECT
   '20261101T000000Z-000000000002',
   'cart_or_browse',
-  0 + ROW_NUMBER() OVER (ORDER BY "b"."profile_id", "b"."entity_id"),
+  "b"."seq",
   'audience_entered',
   "b"."profile_id",
   CAST(NULL AS TEXT),
@@ -29,6 +29,7 @@ FROM (
   SELECT
     "ch"."profile_id",
     "ch"."entity_id",
+    "ch"."seq",
     MD5(
       COALESCE(
         CAST(LENGTH(CAST('cart_or_browse' AS TEXT)) AS TEXT) || ':' || CAST('cart_or_browse' AS TEXT),
@@ -94,23 +95,32 @@ FROM (
     ) AS TEXT) AS "payload"
   FROM (
     SELECT
-      "c"."profile_id",
-      CAST(NULL AS TEXT) AS "entity_id",
-      "c"."user_id",
-      "c"."anonymous_id",
-      TRUE AS "member_now"
-    FROM "linked_audiences"."la_members" AS "c"
-    WHERE
-      "c"."run_id" = '20261101T000000Z-000000000002'
-      AND "c"."audience_key" = 'cart_or_browse'
-      AND NOT EXISTS(
-        SELECT
-          1
-        FROM "linked_audiences"."la_members" AS "p"
-        WHERE
-          "p"."run_id" = '20261020T000000Z-000000000001'
-          AND "p"."audience_key" = 'cart_or_browse'
-          AND "p"."profile_id" = "c"."profile_id"
-      )
+      "c0"."profile_id",
+      "c0"."entity_id",
+      "c0"."user_id",
+      "c0"."anonymous_id",
+      "c0"."member_now",
+      0 + ROW_NUMBER() OVER (ORDER BY "c0"."profile_id", "c0"."entity_id") AS "seq"
+    FROM (
+      SELECT
+        "c"."profile_id",
+        CAST(NULL AS TEXT) AS "entity_id",
+        "c"."user_id",
+        "c"."anonymous_id",
+        TRUE AS "member_now"
+      FROM "linked_audiences"."la_members" AS "c"
+      WHERE
+        "c"."run_id" = '20261101T000000Z-000000000002'
+        AND "c"."audience_key" = 'cart_or_browse'
+        AND NOT EXISTS(
+          SELECT
+            1
+          FROM "linked_audiences"."la_members" AS "p"
+          WHERE
+            "p"."run_id" = '20261020T000000Z-000000000001'
+            AND "p"."audience_key" = 'cart_or_browse'
+            AND "p"."profile_id" = "c"."profile_id"
+        )
+    ) AS "c0"
   ) AS "ch"
 ) AS "b";
