@@ -10,7 +10,8 @@ scan of each table read). It checks that compiled and hand-written return the sa
 (a mismatch is a correctness finding and makes the exit status 1), times ``la.compile`` per
 dialect and ``la.preview``, and measures full runs on the demo in fresh subprocesses.
 Markdown goes to stdout and <workdir>/results.md, every number to <workdir>/results.json
-(written as each workload finishes; --out renames them). Previews run at the smallest size.
+(written as each workload finishes; --out renames them). Previews run at the largest size
+(the target is a preview of every example at a million profiles under a second).
 Numbers depend on the machine and its load: this is a benchmark, not a test.
 """
 
@@ -176,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         sections.append(report.workload_table(w.label, rows))
         _save(args, results, sections)
-        smallest = min(args.demo if family == "demo" else args.tpch)
+        largest = max(args.demo if family == "demo" else args.tpch)
         if not args.no_preview and profiles == (
-            smallest if family == "demo" else round(150_000 * smallest)
+            largest if family == "demo" else round(150_000 * largest)
         ):
             log(f"Previewing {w.label} …")
             previews[w.label] = timing.preview_times(w, args.preview_repeat)
