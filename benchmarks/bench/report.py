@@ -110,8 +110,8 @@ def runs_table(rows: list[dict[str, Any]]) -> str:
 
 
 def plot(results: dict[str, Any], out: Path) -> bool:
-    """Total seconds against profiles, per variant, per warehouse family. False if no
-    matplotlib."""
+    """Total seconds against profiles, per variant, per warehouse family; then full runs:
+    seconds and peak RSS against members. False if no matplotlib."""
     try:
         import matplotlib
 
@@ -121,7 +121,7 @@ def plot(results: dict[str, Any], out: Path) -> bool:
         log("matplotlib is not installed: no plot (pip install -e '.[bench]')")
         return False
     families = ("demo", "tpch")
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), squeeze=False)
+    fig, axes = plt.subplots(3, 2, figsize=(11, 12.5), squeeze=False)
     styles = {
         "compiled": ("tab:red", "o-"),
         "compiled_typed": ("tab:orange", "^:"),
@@ -156,9 +156,44 @@ def plot(results: dict[str, Any], out: Path) -> bool:
             ax.set_title(f"{name}: {which}", fontsize=10)
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
+    _plot_runs(results.get("runs", {}), axes[2][0], axes[2][1])
     fig.suptitle("linked-audiences on DuckDB: compiled vs hand-written vs naive vs one scan")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return True
+
+
+def _plot_runs(runs: dict[str, list[dict[str, Any]]], seconds_ax: Any, rss_ax: Any) -> None:
+    """Each full run as a point: total seconds, and peak RSS, against the audience's members
+    (one marker per kind of run, one colour per demo size)."""
+    if not runs:
+        seconds_ax.set_visible(False)
+        rss_ax.set_visible(False)
+        return
+    markers = {"backfill": "o", "no change": "s", "changed data": "^"}
+    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
+    ordered = sorted(runs.items(), key=lambda item: int(item[0]))
+    for index, (profiles, rows) in enumerate(ordered):
+        color = colors[index % len(colors)]
+        for kind, marker in markers.items():
+            picked = [r for r in rows if r["run"] == kind]
+            members = [r["members"] for r in picked]
+            label = f"{int(profiles):,} profiles, {kind}"
+            seconds_ax.scatter(
+                members, [r["total_s"] for r in picked], marker=marker, color=color, label=label
+            )
+            rss_ax.scatter(
+                members, [r["peak_rss_mb"] for r in picked], marker=marker, color=color, label=label
+            )
+    seconds_ax.set_title("full runs: seconds against members", fontsize=10)
+    seconds_ax.set_ylabel("seconds (la.run, wall)")
+    rss_ax.set_title("full runs: peak RSS against members", fontsize=10)
+    rss_ax.set_ylabel("peak RSS (MB)")
+    rss_ax.set_ylim(bottom=0)
+    for ax in (seconds_ax, rss_ax):
+        ax.set_xscale("log")
+        ax.set_xlabel("members")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
