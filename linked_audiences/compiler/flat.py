@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from linked_audiences.compiler.context import col
+from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import DataGraph, RelationshipPath
-from linked_audiences.sql import and_all, connect, not_null, table
+from linked_audiences.sql import and_all, connect, not_null
 
 
 def flattenable(node: EntityCondition) -> bool:
@@ -88,7 +89,7 @@ class FlatJoin:
         rel = self.graph.relationship(node.relationship)
         assert rel is not None
         row = scope.alias("f")
-        scope.joins.extend(flat_link_joins(rel, scope.row, row, scope.alias("fj")))
+        scope.joins.extend(nested_link_joins(rel, scope.row, row, scope.alias("fj")))
         pk = col(row, rel.entity.primary_key)
         child = scope.child(rel, row, pk)
         self.nodes.append(FlatNode(node, rel, child))
@@ -96,30 +97,3 @@ class FlatJoin:
         if node.where is not None:
             parts.append(self.where(node.where, child))
         return and_all(parts)
-
-
-def flat_link_joins(
-    rel: RelationshipPath, parent_row: str, row: str, junction: str
-) -> list[exp.Join]:
-    """Inner JOINs from a parent row to ``rel``'s rows, with caller-chosen aliases (a flat
-    subtree can reach one relationship twice)."""
-    link = rel.relationship.junction_table
-    if link is None:
-        parent_col, child_col = rel.join_columns()
-        return [
-            exp.Join(
-                this=table(rel.entity.table, row),
-                on=exp.EQ(this=col(row, child_col), expression=col(parent_row, parent_col)),
-            )
-        ]
-    parent_col, left, right, child_col = rel.junction_columns()
-    return [
-        exp.Join(
-            this=table(link.table, junction),
-            on=exp.EQ(this=col(junction, left), expression=col(parent_row, parent_col)),
-        ),
-        exp.Join(
-            this=table(rel.entity.table, row),
-            on=exp.EQ(this=col(row, child_col), expression=col(junction, right)),
-        ),
-    ]

@@ -15,13 +15,13 @@ from sqlglot import exp
 
 from linked_audiences.compiler.context import PROFILE_ID, col, cte_ref, string, table
 from linked_audiences.compiler.flat import FlatNode
+from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.membership import (
     Holds,
     Membership,
     MembersSelect,
     keys_as,
     needs_path,
-    nested_link_joins,
     profile_link_joins,
 )
 from linked_audiences.compiler.scope import Scope

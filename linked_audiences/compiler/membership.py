@@ -28,6 +28,7 @@ from linked_audiences.compiler.context import (
 )
 from linked_audiences.compiler.driver import Driver, choose_driver
 from linked_audiences.compiler.flat import FlatJoin, flattenable
+from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import (
@@ -357,20 +358,32 @@ class Membership:
         where = [*source.conditions]
         if node.where is not None:
             where.append(self.condition(node.where, source.scope, {}, required=True))
+        return self._keys_cte(source, rel, where, test, grouped, source.rows_unique)
+
+    def _keys_cte(
+        self,
+        source: RowSource,
+        rel: RelationshipPath,
+        where: list[exp.Expr],
+        test: CountTest,
+        grouped: bool,
+        rows_unique: bool,
+    ) -> str:
+        """The keys of ``source``'s rows that satisfy ``where``, counted for ``test``.
+
+        Rows are counted with COUNT(*) where no join can repeat one (a second hash aggregate
+        per primary key otherwise: docs/compiler.md, "Counts")."""
         pk = col(source.scope.row, rel.entity.primary_key)
-        # Rows are counted with COUNT(*) where no join can repeat one (a second hash
-        # aggregate per primary key otherwise: docs/compiler.md, "Speed").
         counted = exp.Count(
-            this=exp.Star() if source.rows_unique else exp.Distinct(expressions=[pk.copy()])
+            this=exp.Star() if rows_unique else exp.Distinct(expressions=[pk.copy()])
         )
-        having = test.having(counted) if test.having else None
         query = select(
             keys_as(source.keys),
             source.from_,
             source.scope.joins,
             [*(not_null(k) for k in source.keys), not_null(pk), *where],
             group=source.keys if grouped else None,
-            having=having,
+            having=test.having(counted) if test.having else None,
         )
         return self.ctx.add_cte("q", query)
 
@@ -414,22 +427,9 @@ class Membership:
         where = [*source.conditions]
         if node.where is not None:
             where.append(self.flat_join().where(node.where, source.scope))
-        pk = col(source.scope.row, rel.entity.primary_key)
-        having = (
-            test.having(exp.Count(this=exp.Distinct(expressions=[pk.copy()])))
-            if test.having
-            else None
-        )
-        query = select(
-            keys_as(source.keys),
-            source.from_,
-            source.scope.joins,
-            [*(not_null(k) for k in source.keys), not_null(pk), *where],
-            group=source.keys if grouped else None,
-            having=having,
-        )
         self.flat.add(id(node))
-        return self.ctx.add_cte("q", query)
+        # The join repeats a top row once per chain below it: count distinct keys.
+        return self._keys_cte(source, rel, where, test, grouped, rows_unique=False)
 
     def _event_cte(self, node: EventCondition, test: CountTest, grouped: bool) -> str:
         """Profiles with the matching events, counted in the window."""
@@ -609,31 +609,6 @@ def profile_link_joins(
             this=table(top.entity.table, row),
             on=exp.EQ(this=col(row, rel.trait.join_key), expression=value),
         )
-    ]
-
-
-def nested_link_joins(rel: RelationshipPath, parent_row: str, row: str) -> list[exp.Join]:
-    """JOINs from a parent row to ``rel``'s rows (through the junction table if any)."""
-    junction = rel.relationship.junction_table
-    if junction is None:
-        parent_col, child_col = rel.join_columns()
-        return [
-            exp.Join(
-                this=table(rel.entity.table, row),
-                on=exp.EQ(this=col(row, child_col), expression=col(parent_row, parent_col)),
-            )
-        ]
-    parent_col, left, right, child_col = rel.junction_columns()
-    j = f"j{rel.depth}"
-    return [
-        exp.Join(
-            this=table(junction.table, j),
-            on=exp.EQ(this=col(j, left), expression=col(parent_row, parent_col)),
-        ),
-        exp.Join(
-            this=table(rel.entity.table, row),
-            on=exp.EQ(this=col(row, child_col), expression=col(j, right)),
-        ),
     ]
 
 
