@@ -123,8 +123,20 @@ def redshift_standin(postgres_dsn: str, demo: Path) -> Iterator[StandIn]:
                 warehouse.execute(statement)
             cursor = warehouse.connection.cursor()
             cursor.paramstyle = "qmark"
-            load_tables(cursor, *demo_tables(demo))
+            tables, types = demo_tables(demo)
+            load_tables(cursor, tables, types)
         yield standin
+    # The PostgreSQL server is the session's: leave it as found, so a later test can load
+    # the demo's tables again.
+    import psycopg
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as con:
+        for schema in sorted({name.split(".")[0] for name in types}):
+            con.execute(
+                psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    psycopg.sql.Identifier(schema)
+                )
+            )
 
 
 @pytest.fixture(scope="module")
