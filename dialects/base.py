@@ -99,6 +99,11 @@ class WarehouseDialect:
     #: UNIQUE constraints are enforced, so the commit's compare-and-swap on the baseline is
     #: one INSERT; elsewhere it is a conditional INSERT checked by reading it back.
     ENFORCES_UNIQUE: ClassVar[bool] = False
+    #: B-tree indexes on the run state (PostgreSQL): delivery reads an audience's events by
+    #: (run, seq) range, which is a scan of every audience's events without one. The cloud
+    #: warehouses have no user indexes (they prune by partitions and clustering); DuckDB's
+    #: ART index would cost every INSERT more than the scans it saves.
+    STATE_INDEXES: ClassVar[bool] = False
     #: The state tables take INSERT only (plain parquet tables on Spark): rows of runs that
     #: never committed, and of pruned runs, are left in place and ignored instead of deleted.
     APPEND_ONLY: ClassVar[bool] = False

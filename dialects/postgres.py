@@ -18,6 +18,7 @@ class Postgres(WarehouseDialect):
     URL_SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
     RUN_LOCK = "session"
     ENFORCES_UNIQUE = True
+    STATE_INDEXES = True
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlstate", None) == "23505"

@@ -19,6 +19,7 @@ class Redshift(Postgres):
     # Redshift has neither advisory locks nor enforced UNIQUE constraints.
     RUN_LOCK = "lease"
     ENFORCES_UNIQUE = False
+    STATE_INDEXES = False  # Redshift has sort keys, not indexes
     ADD_COLUMN_IF_NOT_EXISTS = False
 
     def run_lock(self, key: str) -> exp.Expr | None:

@@ -375,6 +375,21 @@ def test_postgres_run_lock(pg_warehouse: la.Warehouse) -> None:
     assert la.run(AUDIENCE, graph, pg_warehouse, as_of=T1).stats.members > 0
 
 
+@pytest.mark.postgres
+def test_postgres_state_indexes_event_pages(pg_warehouse: la.Warehouse) -> None:
+    """Delivery reads events by (audience, run, seq) range: on PostgreSQL an index makes each
+    page a range scan instead of a scan of every audience's events. Made once, kept."""
+    graph, _ = load_examples()
+    la.run(AUDIENCE, graph, pg_warehouse, as_of=T1)
+    la.run(AUDIENCE, graph, pg_warehouse, as_of=T2)  # ensure() again: IF NOT EXISTS
+    rows = pg_warehouse.fetchall(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'la_events' "
+        "AND indexname = 'la_events_page'"
+    )
+    assert len(rows) == 1
+    assert "(audience_key, run_id, seq)" in str(rows[0][0])
+
+
 ENRICHED = [
     la.Activation(
         trigger="audience_entered",

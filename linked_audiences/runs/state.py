@@ -145,6 +145,15 @@ class State:
                 )
             )
         self._add_missing_columns()
+        if dialect.STATE_INDEXES:
+            # Each delivery page is a (audience, run, seq) range (runs/ledger.py).
+            page = [exp.Ordered(this=ident(c)) for c in ("audience_key", "run_id", "seq")]
+            index = exp.Index(
+                this=ident(f"{EVENTS.name}_page"),
+                table=self.table(EVENTS),
+                params=exp.IndexParameters(columns=page),
+            )
+            self.warehouse.execute(exp.Create(this=index, kind="INDEX", exists=True))
 
     def _add_missing_columns(self) -> None:
         rows, _ = self.warehouse.catalog({f"{self.schema}.{spec.name}" for spec in ALL_TABLES})

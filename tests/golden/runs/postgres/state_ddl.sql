@@ -92,3 +92,5 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_locks" (
   "expires_at" DOUBLE PRECISION,
   "released" BOOLEAN
 );
+
+CREATE INDEX IF NOT EXISTS "la_events_page" ON "linked_audiences"."la_events"("audience_key", "run_id", "seq");
