@@ -36,7 +36,7 @@ def flattenable(node: EntityCondition) -> bool:
         current = stack.pop()
         if isinstance(current, GroupCondition):
             for child in current.conditions:
-                if current.operator == "or" and _has_entity(child):
+                if current.operator == "or" and has_entity(child):
                     return False
                 stack.append(child)
         elif isinstance(current, EntityCondition):
@@ -48,11 +48,12 @@ def flattenable(node: EntityCondition) -> bool:
     return True
 
 
-def _has_entity(node: Condition) -> bool:
+def has_entity(node: Condition) -> bool:
+    """An entity node at or under ``node`` (through groups: an entity's ``where`` is its own)."""
     if isinstance(node, EntityCondition):
         return True
     if isinstance(node, GroupCondition):
-        return any(_has_entity(c) for c in node.conditions)
+        return any(has_entity(c) for c in node.conditions)
     return False
 
 

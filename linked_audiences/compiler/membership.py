@@ -27,7 +27,7 @@ from linked_audiences.compiler.context import (
     table,
 )
 from linked_audiences.compiler.driver import Driver, choose_driver
-from linked_audiences.compiler.flat import FlatJoin, flattenable
+from linked_audiences.compiler.flat import FlatJoin, flattenable, has_entity
 from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
@@ -618,20 +618,16 @@ def or_branches(where: Condition | None) -> list[list[Condition]] | None:
     if not isinstance(where, GroupCondition):
         return None
     if where.operator == "or":
-        return [[b] for b in where.conditions] if _has_entity(where) else None
+        return [[b] for b in where.conditions] if has_entity(where) else None
     splits = [
         c
         for c in where.conditions
-        if isinstance(c, GroupCondition) and c.operator == "or" and _has_entity(c)
+        if isinstance(c, GroupCondition) and c.operator == "or" and has_entity(c)
     ]
     if len(splits) != 1:
         return None
     common = [c for c in where.conditions if c is not splits[0]]
     return [[*common, b] for b in splits[0].conditions]
-
-
-def _has_entity(node: Condition) -> bool:
-    return any(isinstance(n, EntityCondition) for _, n in walk(node))
 
 
 def _is_true(e: exp.Expr) -> bool:
