@@ -13,29 +13,42 @@ def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def workload_table(label: str, rows: list[dict[str, Any]]) -> str:
+_WORKLOAD_COLUMNS = (
+    ("compiled s", "compiled_s"),
+    ("compiled (typed) s", "compiled_typed_s"),
+    ("hand s", "hand_s"),
+    ("naive s", "naive_s"),
+    ("floor s", "floor_s"),
+)
+_POSTGRES_COLUMNS = (("compiled s", "compiled_s"), ("hand s", "hand_s"))
+
+
+def _timing_table(
+    label: str, rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]
+) -> tuple[list[str], str]:
+    """The table of one workload, and its headline (median and worst compiled/hand)."""
     lines = [
         f"### {label}",
         "",
-        "| audience | members | compiled s | compiled (typed) s | hand s | naive s | floor s "
-        "| compiled/hand |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| audience | members | " + " | ".join(h for h, _ in columns) + " | compiled/hand |",
+        "| --- | ---: | " + " | ".join("---:" for _ in columns) + " | ---: |",
     ]
     for r in rows:
         flag = "" if r["agree"] else " **MISMATCH**"
-        lines.append(
-            f"| {r['audience']}{flag} | {r['members']:,} | {_s(r['compiled_s'])} | "
-            f"{_s(r['compiled_typed_s'])} | {_s(r['hand_s'])} | {_s(r['naive_s'])} | "
-            f"{_s(r['floor_s'])} | {r['ratio']:.2f} |"
-        )
-    ratios = [r["ratio"] for r in rows]
+        cells = " | ".join(_s(r[key]) for _, key in columns)
+        lines.append(f"| {r['audience']}{flag} | {r['members']:,} | {cells} | {r['ratio']:.2f} |")
     worst = max(rows, key=lambda r: r["ratio"])
-    lines += [
-        "",
-        f"compiled/hand: median **{statistics.median(ratios):.2f}×**, worst "
-        f"**{worst['ratio']:.2f}×** (`{worst['audience']}`); "
-        f"compiled (typed)/hand median {statistics.median(r['typed_ratio'] for r in rows):.2f}×.",
-    ]
+    headline = (
+        f"compiled/hand: median **{statistics.median(r['ratio'] for r in rows):.2f}×**, "
+        f"worst **{worst['ratio']:.2f}×** (`{worst['audience']}`)"
+    )
+    return lines, headline
+
+
+def workload_table(label: str, rows: list[dict[str, Any]]) -> str:
+    lines, headline = _timing_table(label, rows, _WORKLOAD_COLUMNS)
+    typed = statistics.median(r["typed_ratio"] for r in rows)
+    lines += ["", f"{headline}; compiled (typed)/hand median {typed:.2f}×."]
     slower = [r["audience"] for r in rows if r["naive_s"] and r["naive_s"] < r["compiled_s"]]
     if slower:
         lines.append(f"Naive faster than compiled: {', '.join(f'`{k}`' for k in slower)}.")
@@ -46,26 +59,8 @@ def workload_table(label: str, rows: list[dict[str, Any]]) -> str:
 
 
 def postgres_table(label: str, rows: list[dict[str, Any]]) -> str:
-    lines = [
-        f"### {label}",
-        "",
-        "| audience | members | compiled s | hand s | compiled/hand |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for r in rows:
-        flag = "" if r["agree"] else " **MISMATCH**"
-        lines.append(
-            f"| {r['audience']}{flag} | {r['members']:,} | {_s(r['compiled_s'])} | "
-            f"{_s(r['hand_s'])} | {r['ratio']:.2f} |"
-        )
-    ratios = [r["ratio"] for r in rows]
-    worst = max(rows, key=lambda r: r["ratio"])
-    lines += [
-        "",
-        f"compiled/hand: median **{statistics.median(ratios):.2f}×**, worst "
-        f"**{worst['ratio']:.2f}×** (`{worst['audience']}`).",
-    ]
-    return "\n".join(lines) + "\n"
+    lines, headline = _timing_table(label, rows, _POSTGRES_COLUMNS)
+    return "\n".join([*lines, "", f"{headline}."]) + "\n"
 
 
 def compile_table(times: dict[str, dict[str, float]]) -> str:
