@@ -164,6 +164,12 @@ _TABLES["segment.order_completed"] = (
     ("product_id", "VARCHAR"),
     ("currency", "VARCHAR"),
     ("coupon", "VARCHAR"),
+    ("cart_id", "VARCHAR"),
+)
+_TABLES["segment.checkout_started"] = (
+    *_EVENT_COLUMNS,
+    ("cart_id", "VARCHAR"),
+    ("revenue", "DOUBLE"),
 )
 _TABLES["segment.tracks"] = _EVENT_COLUMNS
 _REPORT_ORDER = (
@@ -179,6 +185,7 @@ _REPORT_ORDER = (
     "prod.cart_product",
     "prod.product",
     "segment.order_completed",
+    "segment.checkout_started",
     "segment.product_viewed",
     "segment.pages",
     "segment.tracks",
@@ -351,6 +358,7 @@ _TEMP_TABLES = (
     "_la_card",
     "_la_cart_item",
     "_la_cart",
+    "_la_order",
 )
 
 
@@ -801,18 +809,56 @@ JOIN _la_product AS pr ON pr.i = CAST(floor({products} * {u} * {u}) AS BIGINT)
 
 
 def _order_completed_sql(products: int) -> list[str]:
+    """Orders; seven in ten name one of the profile's carts (when it has that cart)."""
     u = "_la_u(420, e.p, e.k)"
     coupon = _pick_weighted(_COUPONS, 422, "e.p", "e.k")
     return [
         f"""
-INSERT INTO segment.order_completed
-SELECT {_event_head(400, "Order Completed")},
-    _la_money(pr.price * (1 + _la_n(421, e.p, e.k, 3))), pr.sku,
-    {_pick_weighted(_CURRENCIES, 423, "e.p", "e.k")},
-    CASE WHEN _la_u(424, e.p, e.k) < 0.2 THEN {coupon} END
+CREATE OR REPLACE TEMP TABLE _la_order AS
+SELECT e.*, pr.sku, pr.price, c.id AS cart_id
 FROM ({_event_spine(400, 2, "n_orders")}) AS e
 JOIN _la_product AS pr ON pr.i = CAST(floor({products} * {u} * {u}) AS BIGINT)
-"""
+LEFT JOIN _la_cart AS c
+    ON c.cart_no = e.p * 4 + _la_n(425, e.p, e.k, 4) AND _la_u(426, e.p, e.k) < 0.7
+""",
+        f"""
+INSERT INTO segment.order_completed
+SELECT {_event_head(400, "Order Completed")},
+    _la_money(e.price * (1 + _la_n(421, e.p, e.k, 3))), e.sku,
+    {_pick_weighted(_CURRENCIES, 423, "e.p", "e.k")},
+    CASE WHEN _la_u(424, e.p, e.k) < 0.2 THEN {coupon} END,
+    e.cart_id
+FROM _la_order AS e
+""",
+    ]
+
+
+def _checkout_started_sql() -> list[str]:
+    """Checkouts: one before each order that names a cart (2 minutes to 40 hours earlier, so
+    some orders come more than a day later), and one for four in five carts that were never
+    checked out (open or abandoned), a few minutes before the cart's last update."""
+    hours_40 = 40 * 3600 * 1_000_000
+    lag = f"(120000000 + CAST({hours_40} * _la_u(430, p, k) * _la_u(431, p, k) AS BIGINT))"
+    return [
+        f"""
+INSERT INTO segment.checkout_started
+SELECT 'ajs-chk-' || _la_id((p * 32 + k) * 4 + 2, 9), segment_id, user_id, anonymous_id,
+    _la_tz(ts_us - {lag}), _la_tz(ts_us - {lag} + 60000),
+    'Checkout Started', 'Checkout Started', cart_id, _la_money(price)
+FROM _la_order
+WHERE cart_id IS NOT NULL AND ts_us IS NOT NULL
+""",
+        """
+INSERT INTO segment.checkout_started
+SELECT 'ajs-chk-c' || _la_id(c.cart_no, 61), pf.cid, pf.user_id,
+    CASE WHEN len(pf.anon_ids) > 0 THEN pf.anon_ids[1] END,
+    ct.updated_at - to_microseconds(60000000 + _la_n(432, c.cart_no, 0, 1800000000)),
+    ct.updated_at, 'Checkout Started', 'Checkout Started', ct.id, ct.total
+FROM _la_cart AS c
+JOIN prod.cart AS ct ON ct.id = c.id
+JOIN _la_profile AS pf ON pf.p = c.cart_no // 4
+WHERE ct.status IN ('open', 'abandoned') AND _la_u(433, c.cart_no, 0) < 0.8
+""",
     ]
 
 
@@ -897,6 +943,7 @@ def _build(
         ("segment.pages", _pages_sql(products)),
         ("segment.product_viewed", _product_viewed_sql(products)),
         ("segment.order_completed", _order_completed_sql(products)),
+        ("segment.checkout_started", _checkout_started_sql()),
         ("segment.tracks", _tracks_sql()),
     ]
     try:

@@ -149,15 +149,20 @@ AT_LEAST_ONE = Count(at_least=1)
 
 
 class Window(_Model):
-    """Event time window relative to ``as_of``; exactly one form."""
+    """Event time window: relative to ``as_of`` for an audience-level event, relative to the
+    parent event row (``within_days_after``) for a funnel step; exactly one form."""
 
     within_last_days: Whole | None = Field(None, ge=1)
     between_days_ago: tuple[Whole, Whole] | None = None
+    within_days_after: Whole | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _one_form(self) -> Window:
-        if (self.within_last_days is None) == (self.between_days_ago is None):
-            raise ValueError("a window has exactly one of within_last_days, between_days_ago")
+        forms = (self.within_last_days, self.between_days_ago, self.within_days_after)
+        if sum(form is not None for form in forms) != 1:
+            raise ValueError(
+                "a window has exactly one of within_last_days, between_days_ago, within_days_after"
+            )
         if self.between_days_ago is not None:
             start, end = self.between_days_ago
             if start < 0 or start >= end:
@@ -178,7 +183,37 @@ class ColumnReference(_Model):
     column: str
 
 
-Reference = TraitReference | ColumnReference
+class ParentReference(_Model):
+    """Compare with a property of the parent event row (funnel steps only)."""
+
+    parent: str
+
+
+Reference = TraitReference | ColumnReference | ParentReference
+
+AggregateFunction = Literal["sum", "avg", "min", "max", "count_distinct"]
+AggregateOperator = Literal[
+    "equals",
+    "not_equals",
+    "less_than",
+    "greater_than",
+    "less_than_or_equal",
+    "greater_than_or_equal",
+]
+
+
+class Aggregate(_Model):
+    """``function(property|column)`` over the node's matching rows, compared with a value.
+
+    Replaces ``count`` on an event or entity node: "orders whose prices sum to more than 500".
+    """
+
+    function: AggregateFunction
+    property: str | None = None
+    column: str | None = None
+    operator: AggregateOperator
+    value: Value | None = None
+    reference: Reference | None = None
 
 
 class _Comparison(_Model):
@@ -220,6 +255,7 @@ class EventCondition(_Model):
     event: str
     without: Flag = False
     count: Count = AT_LEAST_ONE
+    aggregate: Aggregate | None = None
     window: Window | None = None
     where: Condition | None = None
 
@@ -231,6 +267,7 @@ class EntityCondition(_Model):
     relationship: str
     without: Flag = False
     count: Count = AT_LEAST_ONE
+    aggregate: Aggregate | None = None
     where: Condition | None = None
 
 
@@ -364,6 +401,7 @@ def walk(node: Condition, path: str = "$.condition") -> Iterator[tuple[str, Cond
 
 __all__ = [
     "AT_LEAST_ONE",
+    "Aggregate",
     "Audience",
     "AudienceCondition",
     "ColumnCondition",
@@ -375,6 +413,7 @@ __all__ = [
     "EventCondition",
     "GroupCondition",
     "Operator",
+    "ParentReference",
     "PropertyCondition",
     "Reference",
     "Scalar",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from linked_audiences.conditions import (
+    Aggregate,
     Audience,
     AudienceCondition,
     ColumnCondition,
@@ -21,6 +22,7 @@ from linked_audiences.conditions import (
     EntityCondition,
     EventCondition,
     GroupCondition,
+    ParentReference,
     PropertyCondition,
     TraitCondition,
     TraitReference,
@@ -72,6 +74,18 @@ ANONYMOUS_IDENTIFIER_TYPE = "anonymous_id"
 
 Place = Literal["audience", "event", "entity"]
 
+#: Most events in one funnel chain (the top event and its steps).
+MAX_FUNNEL_EVENTS = 5
+
+#: Which value types each aggregate function reads (``count_distinct``: any).
+AGGREGATE_TYPES: dict[str, frozenset[str]] = {
+    "sum": frozenset({"number"}),
+    "avg": frozenset({"number"}),
+    "min": frozenset({"number", "date", "timestamp"}),
+    "max": frozenset({"number", "date", "timestamp"}),
+    "count_distinct": ALL_TYPES,
+}
+
 
 # --------------------------------------------------------------------------------------------
 # Audiences
@@ -87,6 +101,10 @@ class _Scope:
     place: Place = "audience"
     event: EventSource | None = None
     entity: RelationshipPath | None = None
+    #: Inside a funnel step's where: the event of the row the step follows.
+    parent_event: EventSource | None = None
+    #: Events in the funnel chain down to (and including) ``event``.
+    chain: int = 0
 
 
 def validate_audience(
@@ -254,10 +272,85 @@ def _check_event(node: EventCondition, path: str, scope: _Scope) -> Iterable[Pro
     if source is None:
         yield Problem(f"{path}.event", f"unknown event {node.event!r}")
         return
-    if node.where is not None:
-        yield from _node_problems(
-            node.where, f"{path}.where", replace(scope, place="event", event=source)
+    step = scope.place == "event"
+    chain = scope.chain + 1
+    if chain > MAX_FUNNEL_EVENTS:
+        yield Problem(
+            path, f"a funnel chains at most {MAX_FUNNEL_EVENTS} events (this is event {chain})"
         )
+        return
+    window = node.window
+    if step and window is not None and window.within_days_after is None:
+        yield Problem(
+            f"{path}.window",
+            "a funnel step's only window is within_days_after (it counts from the parent "
+            "event row, not from as_of)",
+        )
+    if not step and window is not None and window.within_days_after is not None:
+        yield Problem(
+            f"{path}.window.within_days_after",
+            "within_days_after is a funnel step's window: it needs a parent event "
+            "(use within_last_days or between_days_ago here)",
+        )
+    if node.aggregate is not None:
+        parent = scope.event if step else None
+        yield from _aggregate_problems(node, node.aggregate, path, scope, source, parent)
+    if node.where is not None:
+        inner = replace(
+            scope,
+            place="event",
+            event=source,
+            parent_event=scope.event if step else None,
+            chain=chain,
+        )
+        yield from _node_problems(node.where, f"{path}.where", inner)
+
+
+def _aggregate_problems(
+    node: EventCondition | EntityCondition,
+    aggregate: Aggregate,
+    path: str,
+    scope: _Scope,
+    source: EventSource | RelationshipPath,
+    parent_event: EventSource | None = None,
+) -> Iterable[Problem]:
+    """An aggregate's own rules: it replaces ``count``, reads a property (events) or a column
+    (entities) of a type its function takes, and compares a value of the result's type."""
+    apath = f"{path}.aggregate"
+    if "count" in node.model_fields_set:
+        yield Problem(f"{path}.count", "an aggregate replaces count; give one of them")
+    is_event = isinstance(source, EventSource)
+    field, other = ("property", "column") if is_event else ("column", "property")
+    if getattr(aggregate, other) is not None:
+        kind = "event" if is_event else "entity"
+        yield Problem(
+            f"{apath}.{other}", f"an aggregate over {kind} rows reads a {field}, not a {other}"
+        )
+        return
+    name = getattr(aggregate, field)
+    if name is None:
+        yield Problem(apath, f"an aggregate needs the {field} it reads")
+        return
+    if isinstance(source, EventSource):
+        resolved = source.property_column(name)
+        dtype = resolved[1] if resolved is not None else None
+        owner = f"event {source.name!r}"
+    else:
+        dtype = source.entity.columns.get(name)
+        owner = f"entity {source.entity.slug!r}"
+    if dtype is None:
+        yield Problem(f"{apath}.{field}", f"unknown {field} {name!r} of {owner}")
+        return
+    function = aggregate.function
+    if dtype not in AGGREGATE_TYPES[function]:
+        yield Problem(
+            f"{apath}.function",
+            f"{function} does not apply to a {dtype} "
+            f"(it takes {', '.join(sorted(AGGREGATE_TYPES[function]))})",
+        )
+        return
+    result: DataType = "number" if function in ("sum", "avg", "count_distinct") else dtype
+    yield from _comparison_problems(aggregate, result, apath, scope, parent_event)
 
 
 def _check_entity(node: EntityCondition, path: str, scope: _Scope) -> Iterable[Problem]:
@@ -280,7 +373,9 @@ def _check_entity(node: EntityCondition, path: str, scope: _Scope) -> Iterable[P
             )
         yield Problem(f"{path}.relationship", rule)
         return
-    if node.count.is_zero and node.where is not None:
+    if node.aggregate is not None:
+        yield from _aggregate_problems(node, node.aggregate, path, scope, rel)
+    elif node.count.is_zero and node.where is not None:
         yield Problem(
             f"{path}.where",
             f"a count of {node.count.kind} 0 cannot have a where "
@@ -294,8 +389,14 @@ def _check_entity(node: EntityCondition, path: str, scope: _Scope) -> Iterable[P
 
 
 def _comparison_problems(
-    node: Comparison, dtype: DataType, path: str, scope: _Scope
+    node: Comparison | Aggregate,
+    dtype: DataType,
+    path: str,
+    scope: _Scope,
+    parent_event: EventSource | None = None,
 ) -> Iterable[Problem]:
+    """``parent_event``: the event a ``{"parent": …}`` reference reads (for an aggregate on a
+    funnel step; property conditions of a step's where find it in ``scope``)."""
     op = node.operator
     if dtype not in OPERATOR_TYPES[op]:
         yield Problem(
@@ -312,7 +413,7 @@ def _comparison_problems(
         yield Problem(path, f"operator {op!r} needs exactly one of value or reference")
         return
     if node.reference is not None:
-        yield from _reference_problems(node, dtype, path, scope)
+        yield from _reference_problems(node, dtype, path, scope, parent_event)
     else:
         rule = value_rule(op, dtype, node.value)
         if rule:
@@ -320,7 +421,11 @@ def _comparison_problems(
 
 
 def _reference_problems(
-    node: Comparison, dtype: DataType, path: str, scope: _Scope
+    node: Comparison | Aggregate,
+    dtype: DataType,
+    path: str,
+    scope: _Scope,
+    parent_event: EventSource | None = None,
 ) -> Iterable[Problem]:
     ref, rpath = node.reference, f"{path}.reference"
     if node.operator not in REFERENCE_OPERATORS.get(dtype, frozenset()):
@@ -335,6 +440,26 @@ def _reference_problems(
             yield Problem(f"{rpath}.trait", f"unknown trait {ref.trait!r}")
             return
         name = f"trait {ref.trait!r}"
+    elif isinstance(ref, ParentReference):
+        parent = parent_event
+        if parent is None and isinstance(node, PropertyCondition):
+            parent = scope.parent_event
+        if parent is None:
+            yield Problem(
+                rpath,
+                "a parent reference is only allowed in a funnel step (an event inside an "
+                "event's where), where it reads the parent event row",
+            )
+            return
+        resolved = parent.property_column(ref.parent)
+        if resolved is None:
+            yield Problem(
+                f"{rpath}.parent",
+                f"unknown property {ref.parent!r} of the parent event {parent.name!r}",
+            )
+            return
+        ref_type = resolved[1]
+        name = f"parent property {ref.parent!r}"
     else:
         assert isinstance(ref, ColumnReference)
         if not isinstance(node, ColumnCondition) or scope.entity is None:
@@ -372,7 +497,7 @@ _PLACES: dict[type, tuple[Place, ...]] = {
     GroupCondition: ("audience", "event", "entity"),
     TraitCondition: ("audience",),
     AudienceCondition: ("audience",),
-    EventCondition: ("audience",),
+    EventCondition: ("audience", "event"),
     EntityCondition: ("audience", "entity"),
     PropertyCondition: ("event",),
     ColumnCondition: ("entity",),

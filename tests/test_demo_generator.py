@@ -121,6 +121,12 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("product_id", "VARCHAR"),
         ("currency", "VARCHAR"),
         ("coupon", "VARCHAR"),
+        ("cart_id", "VARCHAR"),
+    ],
+    "segment.checkout_started": [
+        *EVENT_COLUMNS,
+        ("cart_id", "VARCHAR"),
+        ("revenue", "DOUBLE"),
     ],
     "segment.product_viewed": [
         *EVENT_COLUMNS,
@@ -138,7 +144,12 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "segment.tracks": EVENT_COLUMNS,
 }
 TABLES = sorted(EXPECTED_COLUMNS)
-EVENT_TABLES = ["segment.order_completed", "segment.product_viewed", "segment.pages"]
+EVENT_TABLES = [
+    "segment.order_completed",
+    "segment.checkout_started",
+    "segment.product_viewed",
+    "segment.pages",
+]
 KNOWN_ID_TYPES = "('user_id', 'email', 'ios.idfa', 'android.idfa')"
 
 
@@ -793,3 +804,39 @@ def test_the_script_exits_2_with_one_error_line_and_no_traceback(tmp_path: Path)
     assert len(errors) == 1 and "--profiles" in errors[0]
     assert result.stdout == ""
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_checkouts_come_before_orders_of_the_same_cart(
+    bigger: duckdb.DuckDBPyConnection,
+) -> None:
+    """The funnel example needs both outcomes: a checkout followed by an order of its cart
+    within a day, one whose order came later than a day, and checkouts of carts never
+    ordered. Every order that names a cart has its checkout 2 minutes to 40 hours before."""
+    pairs = (
+        "SELECT o.timestamp - c.timestamp AS lag FROM segment.order_completed AS o "
+        "JOIN segment.checkout_started AS c ON c.id = 'ajs-chk-' || substr(o.id, 5)"
+    )
+    named = _one(bigger, "SELECT count(*) FROM segment.order_completed WHERE cart_id IS NOT NULL")
+    dated = _one(
+        bigger,
+        "SELECT count(*) FROM segment.order_completed "
+        "WHERE cart_id IS NOT NULL AND timestamp IS NOT NULL",
+    )
+    assert isinstance(named, int) and isinstance(dated, int) and 0 < dated <= named
+    assert _one(bigger, f"SELECT count(*) FROM ({pairs})") == dated
+    assert (
+        _one(
+            bigger,
+            f"SELECT count(*) FROM ({pairs}) "
+            "WHERE lag < INTERVAL 2 MINUTE OR lag > INTERVAL 40 HOUR",
+        )
+        == 0
+    )
+    within_a_day = _one(bigger, f"SELECT count(*) FROM ({pairs}) WHERE lag <= INTERVAL 1 DAY")
+    assert isinstance(within_a_day, int) and 0 < within_a_day < dated
+    never_ordered = _one(
+        bigger,
+        "SELECT count(*) FROM segment.checkout_started AS c JOIN prod.cart AS ct "
+        "ON ct.id = c.cart_id WHERE ct.status IN ('open', 'abandoned')",
+    )
+    assert isinstance(never_ordered, int) and never_ordered > 0

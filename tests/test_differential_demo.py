@@ -205,6 +205,167 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+def _ev(event: str, where: dict | None = None, **kw: Any) -> dict:
+    return {"type": "event", "event": event, **({"where": where} if where else {}), **kw}
+
+
+def _prop(p: str, op: str, v: Any = None, **kw: Any) -> dict:
+    return {
+        "type": "property",
+        "property": p,
+        "operator": op,
+        **({"value": v} if v is not None else {}),
+        **kw,
+    }
+
+
+def _agg(
+    function: str, name: str, op: str, v: Any = None, *, field: str = "column", **kw: Any
+) -> dict:
+    return {
+        "function": function,
+        field: name,
+        "operator": op,
+        **({"value": v} if v is not None else {}),
+        **kw,
+    }
+
+
+# Funnels (steps per parent event row) and aggregates over events and entities.
+VARIANTS.update(
+    {
+        "funnel_same_cart_nested": _ev(
+            "Checkout Started",
+            _and(
+                _ev(
+                    "Order Completed",
+                    _and(
+                        _prop("cart_id", "equals", reference={"parent": "cart_id"}),
+                        _ev("Page Viewed", window={"within_days_after": 30}),
+                    ),
+                    window={"within_days_after": 2},
+                ),
+                _prop("revenue", "greater_than", 20),
+            ),
+        ),
+        "funnel_or_counts_without": _ev(
+            "Product Viewed",
+            _or(
+                _ev(
+                    "Order Completed",
+                    _prop("product_id", "equals", reference={"parent": "product_id"}),
+                ),
+                _ev("Page Viewed", count={"at_least": 3}, window={"within_days_after": 3}),
+                _ev("Product Viewed", count={"exactly": 0}, window={"within_days_after": 1}),
+            ),
+            count={"at_least": 2},
+            window={"within_last_days": 60},
+        ),
+        "funnel_step_aggregate_and_without": _ev(
+            "Checkout Started",
+            _and(
+                _ev(
+                    "Order Completed",
+                    aggregate=_agg(
+                        "sum",
+                        "revenue",
+                        "greater_than",
+                        reference={"parent": "revenue"},
+                        field="property",
+                    ),
+                    window={"within_days_after": 7},
+                ),
+                _ev("Checkout Started", without=True, window={"within_days_after": 1}),
+            ),
+        ),
+        "aggregates_over_events": _or(
+            _ev(
+                "Order Completed",
+                aggregate=_agg("sum", "revenue", "greater_than", 300, field="property"),
+                window={"within_last_days": 90},
+            ),
+            _ev(
+                "Order Completed",
+                aggregate=_agg(
+                    "avg",
+                    "revenue",
+                    "greater_than",
+                    reference={"trait": "avg_order_value"},
+                    field="property",
+                ),
+            ),
+            _ev(
+                "Product Viewed",
+                aggregate=_agg(
+                    "count_distinct", "category", "greater_than_or_equal", 4, field="property"
+                ),
+            ),
+        ),
+        "aggregates_over_nothing": _and(
+            _ev(
+                "Order Completed",
+                aggregate=_agg("count_distinct", "currency", "less_than", 2, field="property"),
+                window={"within_last_days": 30},
+            ),
+            _ev(
+                "Order Completed",
+                aggregate=_agg("max", "revenue", "greater_than", 500, field="property"),
+                without=True,
+            ),
+        ),
+        "aggregates_over_entities": _or(
+            _ent(
+                "user-accounts",
+                _ent(
+                    "account-cards",
+                    aggregate=_agg("count_distinct", "card_type", "less_than", 2),
+                ),
+            ),
+            _ent(
+                "user-carts",
+                _ent("cart-products", aggregate=_agg("sum", "price", "greater_than", 150)),
+            ),
+            _ent(
+                "user-accounts",
+                aggregate=_agg("max", "opened_at", "greater_than", "2026-06-01T00:00:00Z"),
+            ),
+        ),
+        "aggregates_with_references": _and(
+            _or(
+                _ent(
+                    "user-accounts",
+                    aggregate=_agg(
+                        "avg", "balance", "greater_than", reference={"trait": "lifetime_value"}
+                    ),
+                ),
+                _ent(
+                    "user-accounts",
+                    _ent(
+                        "account-cards",
+                        aggregate=_agg(
+                            "sum",
+                            "outstanding_balance",
+                            "greater_than",
+                            reference={"trait": "lifetime_value"},
+                        ),
+                    ),
+                ),
+            ),
+            _ent(
+                "user-carts",
+                aggregate=_agg(
+                    "count_distinct",
+                    "status",
+                    "greater_than_or_equal",
+                    reference={"trait": "avg_order_value"},
+                ),
+                without=True,
+            ),
+        ),
+    }
+)
+
+
 Demo = tuple[duckdb.DuckDBPyConnection, Tables, dict[str, dict[str, str]]]
 
 _DUCKDB_TO_SPEC = {

@@ -42,6 +42,14 @@ def orders(where: dict | None = None, **kw: Any) -> dict:
     return {**node, "where": where} if where else node
 
 
+def step(where: dict | None = None, **kw: Any) -> dict:
+    """A funnel step: a page view after the parent event."""
+    node = {"type": "event", "event": "Page Viewed", **kw}
+    return {**node, "where": where} if where else node
+
+
+SUM_REVENUE = {"function": "sum", "property": "revenue", "operator": "greater_than", "value": 100}
+
 # (id, condition, expected path, fragment of the rule)
 AUDIENCE_CASES: list[tuple[str, dict, str, str]] = [
     ("unknown trait", trait("nope", "exists"), "$.condition.trait", "unknown trait 'nope'"),
@@ -306,10 +314,118 @@ AUDIENCE_CASES: list[tuple[str, dict, str, str]] = [
         "'trait' condition cannot appear inside an entity's where",
     ),
     (
-        "event inside event",
-        orders({"type": "event", "event": "Signed Up"}),
-        "$.condition.where",
-        "'event' condition cannot appear inside an event's where",
+        "funnel step with an as_of window",
+        orders(step(window={"within_last_days": 3})),
+        "$.condition.where.window",
+        "a funnel step's only window is within_days_after",
+    ),
+    (
+        "within_days_after on an audience-level event",
+        orders(window={"within_days_after": 1}),
+        "$.condition.window.within_days_after",
+        "needs a parent event",
+    ),
+    (
+        "parent reference outside a step",
+        orders(prop("currency", "equals", reference={"parent": "currency"})),
+        "$.condition.where.reference",
+        "only allowed in a funnel step",
+    ),
+    (
+        "parent reference in a trait node",
+        trait("country", "equals", reference={"parent": "currency"}),
+        "$.condition.reference",
+        "only allowed in a funnel step",
+    ),
+    (
+        "unknown parent property",
+        orders(step(prop("path", "equals", reference={"parent": "nope"}))),
+        "$.condition.where.where.reference.parent",
+        "unknown property 'nope' of the parent event 'Order Completed'",
+    ),
+    (
+        "parent reference of another type",
+        orders(step(prop("path", "equals", reference={"parent": "revenue"}))),
+        "$.condition.where.where.reference",
+        "parent property 'revenue' is a number; it cannot be compared with a string",
+    ),
+    (
+        "six events in a funnel",
+        orders(step(step(step(step(step()))))),
+        "$.condition.where.where.where.where.where",
+        "a funnel chains at most 5 events (this is event 6)",
+    ),
+    (
+        "sum of a string",
+        orders(aggregate={**SUM_REVENUE, "property": "currency", "value": 1}),
+        "$.condition.aggregate.function",
+        "sum does not apply to a string",
+    ),
+    (
+        "min of a string",
+        {
+            "type": "entity",
+            "relationship": "user-accounts",
+            "aggregate": {"function": "min", "column": "plan", "operator": "equals", "value": 1},
+        },
+        "$.condition.aggregate.function",
+        "min does not apply to a string",
+    ),
+    (
+        "aggregate and count",
+        orders(count={"at_least": 2}, aggregate=SUM_REVENUE),
+        "$.condition.count",
+        "an aggregate replaces count",
+    ),
+    (
+        "aggregate of a column on an event",
+        orders(aggregate={"function": "max", "column": "revenue", "operator": "equals"}),
+        "$.condition.aggregate.column",
+        "an aggregate over event rows reads a property, not a column",
+    ),
+    (
+        "aggregate without its property",
+        orders(aggregate={"function": "max", "operator": "equals", "value": 1}),
+        "$.condition.aggregate",
+        "an aggregate needs the property it reads",
+    ),
+    (
+        "aggregate of an unknown column",
+        accounts(aggregate={"function": "max", "column": "nope", "operator": "equals", "value": 1}),
+        "$.condition.aggregate.column",
+        "unknown column 'nope' of entity 'account'",
+    ),
+    (
+        "aggregate value of the wrong type",
+        orders(aggregate={**SUM_REVENUE, "value": "a lot"}),
+        "$.condition.aggregate.value",
+        "",
+    ),
+    (
+        "count_distinct compared with a date",
+        orders(
+            aggregate={
+                "function": "count_distinct",
+                "property": "currency",
+                "operator": "greater_than",
+                "value": "2024-01-01",
+            }
+        ),
+        "$.condition.aggregate.value",
+        "",
+    ),
+    (
+        "aggregate with a column reference",
+        accounts(
+            aggregate={
+                "function": "max",
+                "column": "balance",
+                "operator": "equals",
+                "reference": {"relationship": "user-accounts", "column": "balance"},
+            }
+        ),
+        "$.condition.aggregate.reference",
+        "only allowed in a column condition",
     ),
     (
         "entity inside event",
@@ -701,8 +817,8 @@ GRAPH_CASES: list[tuple[str, Any, str, str]] = [
     ),
     (
         "event repeats",
-        lambda d: d["events"].append(copy.deepcopy(d["events"][0])),
-        "$.events[4].name",
+        lambda d: d["events"].insert(1, copy.deepcopy(d["events"][0])),
+        "$.events[1].name",
         "event 'Order Completed' repeats",
     ),
     (

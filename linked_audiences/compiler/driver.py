@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from linked_audiences.compiler.aggregates import holds_over_nothing
 from linked_audiences.compiler.context import CompileContext
 from linked_audiences.conditions import (
     Audience,
     AudienceCondition,
     Condition,
-    Count,
     EntityCondition,
     EventCondition,
     GroupCondition,
@@ -82,7 +82,7 @@ class _Chooser:
                     return Driver("node", (node,), True)
                 fallback = fallback or node
             elif isinstance(node, EntityCondition | EventCondition):
-                if node.without or not _present(node.count):
+                if node.without or not _present(node):
                     continue
                 if isinstance(node, EntityCondition):
                     rel = self.ctx.graph.relationship(node.relationship)
@@ -105,8 +105,12 @@ class _Chooser:
         return Driver("traits") if traits else None
 
 
-def _present(count: Count) -> bool:
-    """The node holds when its CTE has the key (see CountTest)."""
+def _present(node: EntityCondition | EventCondition) -> bool:
+    """The node holds when its CTE has the key (see CountTest; an aggregate compared with a
+    reference is decided by the parent, and ``count_distinct`` can hold over no rows)."""
+    if node.aggregate is not None:
+        return node.aggregate.reference is None and not holds_over_nothing(node.aggregate)
+    count = node.count
     return not (count.n == 0 or count.kind == "at_most")
 
 

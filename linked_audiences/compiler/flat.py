@@ -41,7 +41,9 @@ def flattenable(node: EntityCondition) -> bool:
                 stack.append(child)
         elif isinstance(current, EntityCondition):
             count = current.count
-            if current.without or count.kind != "at_least" or count.n != 1:
+            if current.without or current.aggregate is not None:
+                return False
+            if count.kind != "at_least" or count.n != 1:
                 return False
             if current.where is not None:
                 stack.append(current.where)

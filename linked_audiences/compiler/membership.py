@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from linked_audiences.compiler import aggregates, steps
 from linked_audiences.compiler.context import (
     PROFILE_ID,
     CompileContext,
@@ -32,6 +33,7 @@ from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import (
+    Aggregate,
     Audience,
     AudienceCondition,
     ColumnCondition,
@@ -42,6 +44,7 @@ from linked_audiences.conditions import (
     EntityCondition,
     EventCondition,
     GroupCondition,
+    ParentReference,
     PropertyCondition,
     TraitCondition,
     TraitReference,
@@ -66,6 +69,9 @@ class CountTest:
 
     having: Callable[[exp.Expr], exp.Expr] | None
     holds_when_present: bool
+    #: An aggregate compared with a reference: the CTE carries it as column ``a`` and the
+    #: parent compares (aggregates.py).
+    compared: Aggregate | None = None
 
     @staticmethod
     def of(count: Count) -> CountTest:
@@ -222,10 +228,55 @@ class Membership:
         """How a keyed CTE's test reaches its parent SELECT: the FROM, a semi-join or a join."""
         if id(node) == self._driver:
             return exp.true()
+        if test.compared is not None:
+            return self._compared(node, scope, cte, keys, test.compared, without)
         if required:
             return test.exists(scope, cte, keys, without)
         assert id(node) not in self._ungrouped, "a LEFT JOIN to a CTE not unique on its keys"
         return test.holds(scope.left_join(cte, keys), without)
+
+    def _compared(
+        self,
+        node: Condition,
+        scope: Scope,
+        cte: str,
+        keys: list[exp.Expr],
+        aggregate: Aggregate,
+        without: bool,
+    ) -> exp.Expr:
+        """An aggregate compared with a reference, where the parent sees both: the CTE's
+        ``a`` (0 for ``count_distinct`` over no rows, else NULL) against the reference."""
+        assert isinstance(node, (EventCondition, EntityCondition))
+        alias = scope.left_join(cte, keys)
+        value: exp.Expr = col(alias, "a")
+        if aggregate.function == "count_distinct":
+            value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+        return self.compare_aggregate(node, aggregate, value, scope, without)
+
+    def compare_aggregate(
+        self,
+        node: EventCondition | EntityCondition,
+        aggregate: Aggregate,
+        value: exp.Expr,
+        scope: Scope,
+        without: bool,
+    ) -> exp.Expr:
+        """``value`` (the node's aggregate) against the aggregate's literal or reference."""
+        _, dtype, storage = self.aggregated_column(node)
+        reference = None
+        if aggregate.reference is not None:
+            kind = aggregates.result_type(aggregate, dtype)
+            reference, ref_storage = self._reference(aggregate.reference, scope)
+            reference = self.ctx.as_declared(reference, kind, ref_storage)
+            if kind == "timestamp" and (storage == "aware") != (ref_storage == "aware"):
+                if storage == "aware":
+                    value, storage = self.ctx.dialect.utc_wall_clock(value), "naive"
+                else:
+                    reference = self.ctx.dialect.utc_wall_clock(reference)
+        predicate = aggregates.compare(self.ctx, aggregate, value, dtype, storage, reference)
+        if not without:
+            return predicate
+        return exp.Not(this=exp.Coalesce(this=predicate, expressions=[exp.false()]))
 
     def _comparison(
         self, node: Comparison, x: exp.Expr, dtype: DataType, scope: Scope, storage: Storage
@@ -246,11 +297,17 @@ class Membership:
         return comparison(self.ctx, x, dtype, node.operator, node.value, reference, storage)
 
     def _reference(
-        self, reference: TraitReference | ColumnReference, scope: Scope
+        self, reference: TraitReference | ColumnReference | ParentReference, scope: Scope
     ) -> tuple[exp.Expr, Storage]:
         if isinstance(reference, TraitReference):
             value = self.ctx.trait(scope.traits(), reference.trait)
             return value, self.ctx.trait_storage(reference.trait)
+        if isinstance(reference, ParentReference):
+            parent = scope.parent
+            assert parent is not None and parent.event is not None
+            column, dtype = parent.event.property_column(reference.parent)  # type: ignore[misc]
+            storage = self.ctx.storage(parent.event.table, column, dtype)
+            return col(parent.event_alias, column), storage
         rel = self.ctx.graph.relationship(reference.relationship)
         assert rel is not None
         value = col(scope.rows[reference.relationship], reference.column)
@@ -280,7 +337,7 @@ class Membership:
         assert source is not None
         column, dtype = source.property_column(node.property)  # type: ignore[misc]
         storage = self.ctx.storage(source.table, column, dtype)
-        return self._comparison(node, col("ev", column), dtype, scope, storage)
+        return self._comparison(node, col(scope.event_alias, column), dtype, scope, storage)
 
     def _audience(
         self, node: AudienceCondition, scope: Scope, holds: Holds, required: bool
@@ -290,11 +347,48 @@ class Membership:
         return self._presence(node, scope, cte, scope.path[:1], test, node.without, required)
 
     def _event(self, node: EventCondition, scope: Scope, holds: Holds, required: bool) -> exp.Expr:
-        test = CountTest.of(node.count)
+        if scope.event is not None:  # a funnel step, per row of the parent event
+            return steps.step(self, node, scope)
+        test = self._test(node)
         if id(node) not in self._ctes:
             self._ctes[id(node)] = self._event_cte(node, test, self._grouped(node, test, required))
         cte = self._ctes[id(node)]
         return self._presence(node, scope, cte, scope.path[:1], test, node.without, required)
+
+    def _test(self, node: EventCondition | EntityCondition) -> CountTest:
+        """The node's count, or its aggregate compared with a literal (a HAVING) or with a
+        reference (compared by the parent)."""
+        aggregate = node.aggregate
+        if aggregate is None:
+            return CountTest.of(node.count)
+        if aggregate.reference is not None:
+            return CountTest(None, True, compared=aggregate)
+        dtype, storage = self.aggregated_column(node)[1:]
+        test, when_present = aggregates.having(self.ctx, aggregate, dtype, storage)
+        return CountTest(test, when_present)
+
+    def aggregated_column(
+        self, node: EventCondition | EntityCondition
+    ) -> tuple[str, DataType, Storage]:
+        """The column an aggregate reads, its declared type and how it is stored."""
+        aggregate = node.aggregate
+        assert aggregate is not None
+        if isinstance(node, EventCondition):
+            source = self.ctx.graph.event(node.event)
+            assert source is not None and aggregate.property is not None
+            column, dtype = source.property_column(aggregate.property)  # type: ignore[misc]
+            return column, dtype, self.ctx.storage(source.table, column, dtype)
+        rel = self.ctx.graph.relationship(node.relationship)
+        assert rel is not None and aggregate.column is not None
+        dtype = rel.entity.columns[aggregate.column]
+        storage = self.ctx.storage(rel.entity.table, aggregate.column, dtype)
+        return aggregate.column, dtype, storage
+
+    def measure(self, node: EventCondition | EntityCondition, row: str) -> exp.Expr:
+        """The node's aggregate over the column of row alias ``row``."""
+        assert node.aggregate is not None
+        column, dtype, storage = self.aggregated_column(node)
+        return aggregates.measure(self.ctx, node.aggregate, col(row, column), dtype, storage)
 
     def _entity(
         self, node: EntityCondition, scope: Scope, holds: Holds, required: bool
@@ -302,7 +396,7 @@ class Membership:
         rel = self.ctx.graph.relationship(node.relationship)
         assert rel is not None
         path_mode = scope.path_mode or (scope.rel is None and needs_path(node))
-        test = CountTest.of(node.count)
+        test = self._test(node)
         if id(node) not in self._ctes:
             if scope.rel is None and path_mode and flattenable(node):
                 grouped = self._grouped(node, test, required)
@@ -335,6 +429,7 @@ class Membership:
         grouped = (
             not required
             or test.having is not None
+            or test.compared is not None
             or id(node) == self._driver
             or self._keep_grouped > 0
         )
@@ -351,17 +446,19 @@ class Membership:
         grouped: bool,
     ) -> str:
         """Keys of the parents (rows, or profiles) that have the matching related rows."""
-        branches = or_branches(node.where) if test.having is None and not path_mode else None
+        counts = test.having is None and test.compared is None
+        branches = or_branches(node.where) if counts and not path_mode else None
         if branches is not None:
             return self._union_cte(rel, branches, grouped)
         source = entity_rows(self.ctx, rel, path_mode)
         where = [*source.conditions]
         if node.where is not None:
             where.append(self.condition(node.where, source.scope, {}, required=True))
-        return self._keys_cte(source, rel, where, test, grouped, source.rows_unique)
+        return self._keys_cte(node, source, rel, where, test, grouped, source.rows_unique)
 
     def _keys_cte(
         self,
+        node: EntityCondition,
         source: RowSource,
         rel: RelationshipPath,
         where: list[exp.Expr],
@@ -372,8 +469,13 @@ class Membership:
         """The keys of ``source``'s rows that satisfy ``where``, counted for ``test``.
 
         Rows are counted with COUNT(*) where no join can repeat one (a second hash aggregate
-        per primary key otherwise: docs/compiler.md, "Counts")."""
+        per primary key otherwise: docs/compiler.md, "Counts"). An aggregate reads each
+        entity once: where a join can repeat a row, a sum or an average reads the distinct
+        (keys, primary key) rows first."""
         pk = col(source.scope.row, rel.entity.primary_key)
+        filters = [*(not_null(k) for k in source.keys), not_null(pk), *where]
+        if node.aggregate is not None:
+            return self._aggregate_cte(node, source, pk, filters, test, rows_unique)
         counted = exp.Count(
             this=exp.Star() if rows_unique else exp.Distinct(expressions=[pk.copy()])
         )
@@ -381,9 +483,51 @@ class Membership:
             keys_as(source.keys),
             source.from_,
             source.scope.joins,
-            [*(not_null(k) for k in source.keys), not_null(pk), *where],
+            filters,
             group=source.keys if grouped else None,
             having=test.having(counted) if test.having else None,
+        )
+        return self.ctx.add_cte("q", query)
+
+    def _aggregate_cte(
+        self,
+        node: EntityCondition,
+        source: RowSource,
+        pk: exp.Expr,
+        filters: list[exp.Expr],
+        test: CountTest,
+        rows_unique: bool,
+    ) -> str:
+        assert node.aggregate is not None
+        keys: list[exp.Expr] = list(source.keys)
+        from_, joins, row = source.from_, source.scope.joins, source.scope.row
+        if node.aggregate.function in ("sum", "avg") and not rows_unique:
+            column = self.aggregated_column(node)[0]
+            distinct = select(
+                [
+                    *keys_as(keys),
+                    exp.alias_(pk.copy(), "p", quoted=True, copy=False),
+                    exp.alias_(col(row, column), column, quoted=True, copy=False),
+                ],
+                from_,
+                joins,
+                filters,
+            )
+            distinct.set("distinct", exp.Distinct())
+            keys = [col("d", f"k{i}") for i in range(len(keys))]
+            from_ = exp.Subquery(this=distinct, alias=exp.TableAlias(this=ident("d")))
+            joins, filters, row = [], [], "d"
+        value = self.measure(node, row)
+        columns = keys_as(keys)
+        if test.compared is not None:
+            columns.append(exp.alias_(value, "a", quoted=True, copy=False))
+        query = select(
+            columns,
+            from_,
+            joins,
+            filters,
+            group=keys,
+            having=test.having(value) if test.having else None,
         )
         return self.ctx.add_cte("q", query)
 
@@ -429,7 +573,7 @@ class Membership:
             where.append(self.flat_join().where(node.where, source.scope))
         self.flat.add(id(node))
         # The join repeats a top row once per chain below it: count distinct keys.
-        return self._keys_cte(source, rel, where, test, grouped, rows_unique=False)
+        return self._keys_cte(node, source, rel, where, test, grouped, rows_unique=False)
 
     def _event_cte(self, node: EventCondition, test: CountTest, grouped: bool) -> str:
         """Profiles with the matching events, counted in the window."""
@@ -446,9 +590,13 @@ class Membership:
             )
         if node.where is not None:
             where.append(self.condition(node.where, scope, {}, required=True))
-        having = test.having(exp.Count(this=exp.Star())) if test.having else None
+        counted = self.measure(node, "ev") if node.aggregate else exp.Count(this=exp.Star())
+        having = test.having(counted) if test.having else None
+        columns = keys_as([profile])
+        if test.compared is not None:
+            columns.append(exp.alias_(counted, "a", quoted=True, copy=False))
         query = select(
-            keys_as([profile]),
+            columns,
             table(source.table, "ev"),
             scope.joins,
             where,
@@ -642,7 +790,11 @@ def needs_path(node: EntityCondition) -> bool:
     the cheap shape keyed by the join value.
     """
     return any(
-        isinstance(n, EntityCondition) and _refers_upward(n.relationship, n.where)
+        isinstance(n, EntityCondition)
+        and (
+            _refers_upward(n.relationship, n.where)
+            or (n.aggregate is not None and isinstance(n.aggregate.reference, TraitReference))
+        )
         for _, n in walk(node)
     )
 

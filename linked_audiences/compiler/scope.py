@@ -36,6 +36,10 @@ class Scope:
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: Shared by the scopes of one SELECT: the alias of the joined traits CTE.
     _shared: dict[str, str] = field(default_factory=dict)
+    #: Alias of the event row (``event``) in this SELECT.
+    event_alias: str = "ev"
+    #: In a funnel step's subquery: the scope of the parent event row it follows.
+    parent: Scope | None = None
 
     def alias(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter)}"
@@ -88,4 +92,6 @@ class Scope:
             self.event,
             self._counter,
             self._shared,
+            self.event_alias,
+            self.parent,
         )

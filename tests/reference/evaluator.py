@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from linked_audiences.conditions import (
+    Aggregate,
     Audience,
     AudienceCondition,
     ColumnCondition,
@@ -33,6 +34,7 @@ from linked_audiences.conditions import (
     EntityCondition,
     EventCondition,
     GroupCondition,
+    ParentReference,
     PropertyCondition,
     TraitCondition,
     TraitReference,
@@ -358,12 +360,14 @@ class _Context:
     path: tuple[tuple[str, Row], ...] = ()
     event: EventSource | None = None
     event_row: Row | None = None
+    #: Inside a funnel step's where: the context of the parent event row (SPEC §6).
+    parent: _Context | None = None
 
     def with_entity(self, slug: str, row: Row) -> _Context:
         return _Context(self.profile, (*self.path, (slug, row)), self.event, self.event_row)
 
-    def with_event(self, source: EventSource, row: Row) -> _Context:
-        return _Context(self.profile, self.path, source, row)
+    def with_event(self, source: EventSource, row: Row, parent: _Context | None = None) -> _Context:
+        return _Context(self.profile, self.path, source, row, parent)
 
     def row_of(self, slug: str) -> Row:
         """SPEC §3 ``reference`` ``{relationship, column}``: the row of that entity node on the
@@ -523,12 +527,23 @@ class _Evaluator:
         if node.reference is None:
             return operator_holds(node.operator, x, node.value, dtype, self.as_of)
         ref = node.reference
+        return operator_holds(
+            node.operator, x, self.referenced(ref, ctx), dtype, self.as_of, literal=False
+        )
+
+    def referenced(self, ref: Any, ctx: _Context) -> Any:
+        """The value a reference names: the profile's trait, the column of an entity row on
+        the path, or (SPEC §6 ``{"parent": p}``) the property of the parent event row."""
         if isinstance(ref, TraitReference):
-            v = self.trait(ctx.profile, ref.trait)
-        else:
-            assert isinstance(ref, ColumnReference)
-            v = ctx.row_of(ref.relationship).get(ref.column)
-        return operator_holds(node.operator, x, v, dtype, self.as_of, literal=False)
+            return self.trait(ctx.profile, ref.trait)
+        if isinstance(ref, ParentReference):
+            parent = ctx.parent
+            assert parent is not None and parent.event is not None and parent.event_row is not None
+            resolved = parent.event.property_column(ref.parent)
+            assert resolved is not None
+            return parent.event_row.get(resolved[0])
+        assert isinstance(ref, ColumnReference)
+        return ctx.row_of(ref.relationship).get(ref.column)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -576,17 +591,77 @@ class _Evaluator:
     def event_holds(self, node: EventCondition, ctx: _Context) -> bool:
         """SPEC §3 ``event``: the number of the profile's event rows in the window (no window ⇒
         up to ``as_of``) that satisfy ``where`` satisfies ``count`` (duplicates count twice);
-        ``without`` ⇒ the complement over the universe."""
+        ``without`` ⇒ the complement over the universe. SPEC §7: with ``aggregate`` the
+        aggregate over those rows is compared instead.
+
+        SPEC §6, a funnel step (``ctx`` is inside a parent event's ``where``): the rows are the
+        same profile's rows with parent.ts < ts ≤ as_of and, with ``within_days_after`` N,
+        ts ≤ parent.ts + N days; ``without`` is the complement for that parent row."""
         source = self.graph.event(node.event)
         assert source is not None
-        n = 0
+        step = ctx.event is not None
+        matching: list[Row] = []
         for row in self.event_rows(source, ctx.profile):
-            if not in_window(row[source.timestamp], node.window, self.as_of):
+            ts = row[source.timestamp]
+            if step:
+                if not self.follows(ctx, ts, node.window):
+                    continue
+            elif not in_window(ts, node.window, self.as_of):
                 continue
-            if node.where is not None and not self.holds(node.where, ctx.with_event(source, row)):
+            inner = ctx.with_event(source, row, ctx if step else None)
+            if node.where is not None and not self.holds(node.where, inner):
                 continue
-            n += 1
-        return count_holds(node.count, n) != node.without
+            matching.append(row)
+        if node.aggregate is not None:
+            column, dtype = source.property_column(node.aggregate.property or "")  # type: ignore[misc]
+            values = [row.get(column) for row in matching]
+            # A step's aggregate is compared for the parent row: {"parent": p} reads that row.
+            where = _Context(ctx.profile, ctx.path, parent=ctx) if step else ctx
+            return self.aggregate_holds(node.aggregate, values, dtype, where) != node.without
+        return count_holds(node.count, len(matching)) != node.without
+
+    def follows(self, parent: _Context, ts: datetime, window: Window | None) -> bool:
+        """SPEC §6: a child row at ``ts`` follows the parent row strictly after it, never after
+        ``as_of``, and within ``within_days_after`` days of it when given."""
+        assert parent.event is not None and parent.event_row is not None
+        start = as_instant(parent.event_row[parent.event.timestamp])
+        ts = as_instant(ts)
+        if not start < ts <= self.as_of:
+            return False
+        if window is None or window.within_days_after is None:
+            return True
+        try:
+            return ts <= start + timedelta(days=window.within_days_after)
+        except OverflowError:  # beyond year 9999: bounds nothing
+            return True
+
+    def aggregate_holds(
+        self, aggregate: Aggregate, values: list[Any], dtype: str, ctx: _Context
+    ) -> bool:
+        """SPEC §7: ``function`` over the values (NULLs skipped) compared with the value or
+        reference; over nothing ``count_distinct`` is 0 and the others are NULL (false)."""
+        present = [_normalise(v, dtype) for v in values if v is not None]
+        function = aggregate.function
+        result: Any
+        if function == "count_distinct":
+            result = len(set(present))
+        elif not present:
+            return False
+        elif function == "sum":
+            result = sum(present)
+        elif function == "avg":
+            result = sum(present) / len(present)
+        elif function == "min":
+            result = min(present)
+        else:
+            result = max(present)
+        kind = dtype if function in ("min", "max") else "number"
+        if aggregate.reference is None:
+            return operator_holds(aggregate.operator, result, aggregate.value, kind, self.as_of)
+        reference = self.referenced(aggregate.reference, ctx)
+        return operator_holds(
+            aggregate.operator, result, reference, kind, self.as_of, literal=False
+        )
 
     # -- entities ---------------------------------------------------------------------------
 
@@ -670,8 +745,13 @@ class _Evaluator:
         level, over the parent row when nested)."""
         path = self.graph.relationship(node.relationship)
         assert path is not None
-        keys = {row[path.entity.primary_key] for row in self.matching_rows(node, ctx)}
-        return count_holds(node.count, len(keys)) != node.without
+        distinct = {row[path.entity.primary_key]: row for row in self.matching_rows(node, ctx)}
+        if node.aggregate is not None:
+            column = node.aggregate.column or ""
+            values = [row.get(column) for row in distinct.values()]
+            dtype = path.entity.columns[column]
+            return self.aggregate_holds(node.aggregate, values, dtype, ctx) != node.without
+        return count_holds(node.count, len(distinct)) != node.without
 
     # -- matched entities -------------------------------------------------------------------
 

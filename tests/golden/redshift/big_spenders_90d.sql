@@ -1,0 +1,73 @@
+-- audience: big_spenders_90d (Big spenders, last 90 days)
+-- dialect: redshift; as_of: 2026-11-01T00:00:00+00:00
+-- refresh: ./scripts/test tests/test_golden.py --update-snapshots
+
+-- members
+WITH "la_e1" AS (
+  SELECT
+    "g"."canonical_segment_id" AS "k0"
+  FROM "segment"."order_completed" AS "ev"
+  INNER JOIN "ps_materialize"."id_graph" AS "g"
+    ON "g"."segment_id" = "ev"."segment_id"
+  WHERE
+    NOT "g"."canonical_segment_id" IS NULL
+    AND NOT "ev"."timestamp" IS NULL
+    AND "ev"."timestamp" >= CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
+    AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
+  GROUP BY
+    "g"."canonical_segment_id"
+  HAVING
+    SUM("ev"."revenue") > 500
+)
+SELECT
+  "u"."k0" AS "profile_id"
+FROM "la_e1" AS "u"
+WHERE
+  EXISTS(
+    SELECT
+      1
+    FROM "ps_materialize"."user_identifiers" AS "iu"
+    WHERE
+      "iu"."canonical_segment_id" = "u"."k0"
+      AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+      AND NOT "iu"."value" IS NULL
+  );
+
+-- matched entities
+WITH "la_e1" AS (
+  SELECT
+    "g"."canonical_segment_id" AS "k0"
+  FROM "segment"."order_completed" AS "ev"
+  INNER JOIN "ps_materialize"."id_graph" AS "g"
+    ON "g"."segment_id" = "ev"."segment_id"
+  WHERE
+    NOT "g"."canonical_segment_id" IS NULL
+    AND NOT "ev"."timestamp" IS NULL
+    AND "ev"."timestamp" >= CAST('2026-08-03 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
+    AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
+  GROUP BY
+    "g"."canonical_segment_id"
+  HAVING
+    SUM("ev"."revenue") > 500
+), "la_members" AS (
+  SELECT
+    "u"."k0" AS "k0"
+  FROM "la_e1" AS "u"
+  WHERE
+    EXISTS(
+      SELECT
+        1
+      FROM "ps_materialize"."user_identifiers" AS "iu"
+      WHERE
+        "iu"."canonical_segment_id" = "u"."k0"
+        AND "iu"."type" IN ('user_id', 'email', 'android.idfa', 'ios.idfa')
+        AND NOT "iu"."value" IS NULL
+    )
+)
+SELECT
+  "mem"."k0" AS "profile_id",
+  CAST(NULL AS VARCHAR) AS "relationship",
+  CAST(NULL AS VARCHAR) AS "entity_id"
+FROM "la_members" AS "mem"
+WHERE
+  FALSE;

@@ -1,0 +1,153 @@
+"""Funnels and aggregates run on every stand-in and answer as the reference evaluator does.
+
+The hypothesis scenarios of tests/test_standins.py do not generate funnel steps or
+aggregates; these run the classic-Engage examples and the demo variants aimed at them
+(correlated step subqueries, HAVING on aggregates, aggregates compared at the parent) on a
+100-profile demo warehouse loaded once per stand-in. Each warehouse's SQL must also parse in
+sqlglot as that warehouse's dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import linked_audiences as la
+from linked_audiences.demo import load_examples
+from linked_audiences.dialects import get_dialect
+from linked_audiences.examples.generator import DEMO_AS_OF, build_demo_warehouse
+from linked_audiences.loading import validate_data
+
+from .engines.standins import reparse
+from .reference.evaluator import Tables, evaluate
+from .test_differential_demo import VARIANTS
+from .test_standins import answer, fresh_name
+
+#: The example audiences that use funnels or aggregates.
+CLASSIC_EXAMPLES = ("checkout_not_completed", "big_spenders_90d", "indebted_cardholders")
+CLASSIC_VARIANTS = tuple(k for k in VARIANTS if k.startswith(("funnel_", "aggregates_")))
+
+Rows = tuple[Tables, dict[str, dict[str, str]]]
+Query = Callable[[str], list[Any]]
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
+    path = Path(tmp_path_factory.mktemp("classic")) / "demo.duckdb"
+    build_demo_warehouse(path, profiles=100, seed=11)
+    spec = {"VARCHAR": "string", "DOUBLE": "number", "BIGINT": "number", "INTEGER": "number"}
+    spec |= {"BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP WITH TIME ZONE": "timestamp"}
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    tables: Tables = {}
+    types: dict[str, dict[str, str]] = {}
+    for schema, name in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment')"
+    ).fetchall():
+        cursor = con.execute(f'SELECT * FROM "{schema}"."{name}"')
+        columns = [d[0] for d in cursor.description]
+        types[f"{schema}.{name}"] = {d[0]: spec[str(d[1])] for d in cursor.description}
+        tables[f"{schema}.{name}"] = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    con.close()
+    return tables, types
+
+
+def _audiences() -> list[la.Audience]:
+    _, examples = load_examples()
+    chosen = [a for a in examples if a.key in CLASSIC_EXAMPLES]
+    assert len(chosen) == len(CLASSIC_EXAMPLES)
+    variants = [
+        validate_data(la.Audience, {"key": k, "name": k, "condition": VARIANTS[k]})
+        for k in CLASSIC_VARIANTS
+    ]
+    return [*chosen, *variants]
+
+
+def check_all(dialect: str, tables: Tables, query: Query) -> None:
+    """Every classic audience: ``query``'s answer equals the reference evaluator's."""
+    graph, examples = load_examples()
+    sqlglot_dialect = get_dialect(dialect).sqlglot_dialect
+    nonempty = 0
+    for audience in _audiences():
+        compiled = la.compile(
+            audience, graph, dialect=dialect, as_of=DEMO_AS_OF, audiences=examples
+        )
+        for statement in (compiled.profiles_sql, compiled.entities_sql):
+            reparse(statement, sqlglot_dialect)
+        got = answer(query(compiled.profiles_sql), query(compiled.entities_sql))
+        result = evaluate(audience, graph, tables, DEMO_AS_OF, examples)
+        assert got == (set(map(str, result.members)), set(result.entities)), audience.key
+        nonempty += bool(result.members)
+    assert nonempty == len(_audiences())  # every audience selects someone
+
+
+def test_audiences_are_the_classic_ones() -> None:
+    assert len(CLASSIC_VARIANTS) >= 6
+
+
+@pytest.mark.snowflake
+def test_classic_on_snowflake(snowflake: Any, rows: Rows) -> None:
+    from .engines.snowflake_loader import drop_tables, execute, load_tables
+
+    tables, types = rows
+    cursor = snowflake.cursor()
+    try:
+        load_tables(cursor, tables, types)
+        check_all("snowflake", tables, lambda s: execute(cursor, s).fetchall())
+    finally:
+        drop_tables(cursor, types)
+        cursor.close()
+
+
+@pytest.mark.redshift
+def test_classic_on_redshift(redshift: Any, rows: Rows) -> None:
+    from .engines.redshift_loader import execute, load_tables
+
+    tables, types = rows
+    cursor = redshift.cursor()
+    cursor.paramstyle = "qmark"
+    try:
+        load_tables(cursor, tables, types)
+        execute(cursor, "SELECT set_config('TimeZone', ?, true)", ["America/Los_Angeles"])
+        check_all("redshift", tables, lambda s: execute(cursor, s).fetchall())
+    finally:
+        redshift.rollback()
+        cursor.close()
+
+
+@pytest.mark.bigquery
+def test_classic_on_bigquery(bigquery: Any, rows: Rows) -> None:
+    from .engines.bigquery_loader import drop_datasets, load_tables, query
+
+    tables, types = rows
+    default = fresh_name("la")
+    try:
+        load_tables(bigquery, default, tables, types)
+        check_all(
+            "bigquery",
+            tables,
+            lambda s: [tuple(r.values()) for r in query(bigquery, s, default)],
+        )
+    finally:
+        drop_datasets(bigquery, default, types)
+
+
+@pytest.mark.databricks
+@pytest.mark.slow
+def test_classic_on_databricks(spark: Any, rows: Rows) -> None:
+    from .engines.spark_session import databases, drop_databases, load_tables, sql
+
+    tables, types = rows
+    default = fresh_name("la")
+    try:
+        load_tables(spark, default, tables, types)
+        spark.conf.set("spark.sql.session.timeZone", "Asia/Kathmandu")
+        check_all("databricks", tables, lambda s: sql(spark, s).collect())
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        drop_databases(spark, databases(default, types))
