@@ -76,6 +76,18 @@ _TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("segment_id", "VARCHAR"),
         ("canonical_segment_id", "VARCHAR"),
     ),
+    "ps_materialize.account_traits": (
+        ("group_id", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("plan", "VARCHAR"),
+        ("seats", "DOUBLE"),
+        ("industry", "VARCHAR"),
+        ("created_at", "TIMESTAMPTZ"),
+    ),
+    "ps_materialize.account_users": (
+        ("group_id", "VARCHAR"),
+        ("canonical_segment_id", "VARCHAR"),
+    ),
     "prod.merchant_category": (
         ("id", "VARCHAR"),
         ("name", "VARCHAR"),
@@ -176,6 +188,8 @@ _REPORT_ORDER = (
     "ps_materialize.user_traits",
     "ps_materialize.user_identifiers",
     "ps_materialize.id_graph",
+    "ps_materialize.account_traits",
+    "ps_materialize.account_users",
     "prod.account",
     "prod.credit_card",
     "prod.card_transaction",
@@ -547,6 +561,45 @@ SELECT cid, cid FROM _la_profile
 UNION ALL
 SELECT unnest(merged_ids), cid FROM _la_profile WHERE len(merged_ids) > 0
 """
+
+
+def _account_group_sql() -> list[str]:
+    """Accounts (Segment groups) for B2B audiences: one per eight profiles. Six in ten
+    profiles belong to one, one in twenty to a second; some accounts have no members, a few
+    membership rows have no profile, and a few name accounts without a traits row."""
+    groups = "greatest(1, _la_profiles() // 8)"
+    plan = _pick_weighted(
+        [("free", 40), ("team", 30), ("business", 20), ("enterprise", 10)], 702, "g"
+    )
+    industry = _pick_weighted(
+        [("retail", 30), ("software", 25), ("finance", 20), ("health", 15), ("travel", 10)],
+        703,
+        "g",
+    )
+    return [
+        f"""
+INSERT INTO ps_materialize.account_traits
+SELECT 'grp_' || _la_id(g, 70), 'Company ' || _la_id(g, 71), {plan},
+    CAST(1 + _la_n(704, g, 0, 500) AS DOUBLE),
+    CASE WHEN _la_u(705, g, 0) < 0.95 THEN {industry} END,
+    _la_tz({_AS_OF_US} - _la_n(706, g, 0, {720 * _DAY_US}))
+FROM (SELECT unnest(range({groups})) AS g)
+""",
+        f"""
+INSERT INTO ps_materialize.account_users
+SELECT 'grp_' || _la_id(_la_n(701, p, 0, {groups}), 70), cid
+FROM _la_profile WHERE _la_u(700, p, 0) < 0.6
+UNION ALL
+SELECT 'grp_' || _la_id(_la_n(701, p, 1, {groups}), 70), cid
+FROM _la_profile WHERE _la_u(700, p, 1) < 0.05
+UNION ALL
+SELECT 'grp_' || _la_id(_la_n(701, p, 2, {groups}), 70), NULL
+FROM _la_profile WHERE _la_u(700, p, 2) < 0.01
+UNION ALL
+SELECT 'grp_orphan_' || _la_id(p, 72), cid
+FROM _la_profile WHERE _la_u(700, p, 3) < 0.01
+""",
+    ]
 
 
 def _merchant_category_sql() -> list[str]:
@@ -932,6 +985,8 @@ def _build(
         ("ps_materialize.user_identifiers", [_identifiers_sql()]),
         ("ps_materialize.user_traits", [_traits_sql()]),
         ("ps_materialize.id_graph", [_id_graph_sql()]),
+        ("ps_materialize.account_traits", _account_group_sql()[:1]),
+        ("ps_materialize.account_users", _account_group_sql()[1:]),
         ("prod.merchant_category", _merchant_category_sql()),
         ("prod.merchant", _merchant_sql(merchants)),
         ("prod.product", _product_sql(products)),

@@ -116,8 +116,9 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 def format_preview(result: Preview, name: str) -> str:
     """The preview as text: count, then each sampled profile with its explorer tree."""
+    members = "accounts" if result.level == "account" else "profiles"
     lines = [
-        f"{result.audience_key} ({name}): {result.count:,} profiles as of "
+        f"{result.audience_key} ({name}): {result.count:,} {members} as of "
         f"{result.as_of.isoformat()}"
     ]
     for pid in result.sample:

@@ -271,6 +271,15 @@ class EntityCondition(_Model):
     where: Condition | None = None
 
 
+class UsersCondition(_Model):
+    """Account audiences: whether any / all / none of the account's member profiles satisfy
+    a profile-level condition tree."""
+
+    type: Literal["users"] = "users"
+    quantifier: Literal["any", "all", "none"]
+    where: Condition
+
+
 class PropertyCondition(_Comparison):
     """An event property compared with a value or a trait reference."""
 
@@ -292,7 +301,8 @@ Condition = Annotated[
     | EventCondition
     | EntityCondition
     | PropertyCondition
-    | ColumnCondition,
+    | ColumnCondition
+    | UsersCondition,
     Field(discriminator="type"),
 ]
 """Any node; where each kind may appear is checked by validation."""
@@ -312,6 +322,8 @@ class Audience(_Model):
     name: str = Field(max_length=MAX_NAME_LENGTH)
     description: str | None = None
     include_anonymous: Flag = False
+    #: ``account``: the members are accounts of the graph's ``accounts`` (classic Engage).
+    level: Literal["profile", "account"] = "profile"
     condition: Condition
 
     @model_validator(mode="before")
@@ -357,7 +369,7 @@ class Audience(_Model):
         return load_model(cls, path)
 
 
-for _model in (GroupCondition, EventCondition, EntityCondition, Audience):
+for _model in (GroupCondition, EventCondition, EntityCondition, UsersCondition, Audience):
     _model.model_rebuild()
 
 
@@ -388,7 +400,10 @@ def iter_children(node: Condition) -> Iterator[tuple[str, Condition]]:
     if isinstance(node, GroupCondition):
         for i, child in enumerate(node.conditions):
             yield f".conditions[{i}]", child
-    elif isinstance(node, (EventCondition, EntityCondition)) and node.where is not None:
+    elif (
+        isinstance(node, (EventCondition, EntityCondition, UsersCondition))
+        and node.where is not None
+    ):
         yield ".where", node.where
 
 
@@ -419,6 +434,7 @@ __all__ = [
     "Scalar",
     "TraitCondition",
     "TraitReference",
+    "UsersCondition",
     "Value",
     "Window",
     "iter_children",

@@ -23,6 +23,7 @@ from linked_audiences.conditions import (
     EntityCondition,
     EventCondition,
     TraitCondition,
+    UsersCondition,
     walk,
 )
 from linked_audiences.graph import DataGraph
@@ -159,12 +160,24 @@ def describe(condition: Condition, graph: DataGraph) -> str:
         (EventCondition, "event"),
         (EntityCondition, "entity"),
         (AudienceCondition, "audience"),
+        (UsersCondition, "users"),
     ):
         if kinds[cls.__name__]:
             parts.append(f"{kinds[cls.__name__]} {label}")
     if depth:
         parts.append(f"entity depth {depth}")
+    if any(_has_step(node) for node in nodes):
+        parts.append("funnel")
+    if any(isinstance(n, EventCondition | EntityCondition) and n.aggregate for n in nodes):
+        parts.append("aggregate")
     return ", ".join(parts)
+
+
+def _has_step(node: Condition) -> bool:
+    """An event with an event inside its where: a funnel."""
+    if not isinstance(node, EventCondition) or node.where is None:
+        return False
+    return any(isinstance(n, EventCondition) for _, n in walk(node.where))
 
 
 def _depth(node: EntityCondition, graph: DataGraph) -> int:

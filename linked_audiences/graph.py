@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from linked_audiences import documents
+from linked_audiences.accounts import Accounts
 from linked_audiences.datatypes import DataType
 from linked_audiences.errors import DefinitionError, Problem, json_path, path_part
 
@@ -236,6 +237,9 @@ class DataGraph(_Model):
     entities: list[Entity] = Field(default_factory=list)
     relationships: list[Relationship] = Field(default_factory=list)
     events: list[EventSource] = Field(default_factory=list)
+    accounts: Accounts | None = Field(
+        None, description="Accounts (groups) and their member profiles, for account audiences."
+    )
 
     _paths: dict[str, RelationshipPath] = PrivateAttr(default_factory=dict)
 
@@ -362,6 +366,14 @@ def name_problems(graph: DataGraph) -> Iterator[Problem]:
             checks.append((where, prop, False))
             if isinstance(declared, EventProperty):
                 checks.append((f"{where}.column", declared.column, False))
+    if graph.accounts is not None:
+        a = graph.accounts
+        checks += [("$.accounts.traits_table", a.traits_table, True)]
+        checks += [("$.accounts.memberships_table", a.memberships_table, True)]
+        checks += [("$.accounts.key", a.key, False)]
+        checks += [(f"$.accounts.traits{path_part(t)}", t, False) for t in a.traits]
+        for field in ("account_key", "profile_key"):
+            checks.append((f"$.accounts.memberships.{field}", getattr(a.memberships, field), False))
     for path, text, is_table in checks:
         rule = None if text is None else (table_rule(text) if is_table else name_rule(text))
         if rule:

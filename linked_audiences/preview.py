@@ -64,15 +64,20 @@ class Preview:
     identifiers: dict[str, dict[str, list[str]]]
     entities: dict[str, tuple[ExplorerGroup, ...]]
     timings: dict[str, float] = field(default_factory=dict)
+    #: ``account``: the sample holds account ids, and each one's tree its member profiles
+    #: (under ``users``) instead of matched entities.
+    level: str = "profile"
 
     def to_dict(self) -> dict[str, Any]:
+        member = "account_id" if self.level == "account" else "profile_id"
         return {
             "audience_key": self.audience_key,
+            "level": self.level,
             "as_of": self.as_of.isoformat(),
             "count": self.count,
             "sample": [
                 {
-                    "profile_id": pid,
+                    member: pid,
                     "identifiers": self.identifiers.get(pid, {}),
                     "entities": [g.to_dict() for g in self.entities.get(pid, ())],
                 }
@@ -105,12 +110,17 @@ def preview(
     timings["members"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    identifiers = _identifiers(graph, warehouse, ids, compiled.names)
-    explorer = compiled.explorer_expression(ids)
-    rows = warehouse.fetchall(explorer) if explorer is not None and ids else []
+    if compiled.level == "account":
+        identifiers: dict[str, dict[str, list[str]]] = {}
+        trees = _account_users(graph, warehouse, ids, compiled.names)
+    else:
+        identifiers = _identifiers(graph, warehouse, ids, compiled.names)
+        explorer = compiled.explorer_expression(ids)
+        rows = warehouse.fetchall(explorer) if explorer is not None and ids else []
+        trees = build_trees(rows)
     timings["sample"] = time.perf_counter() - started
     return Preview(
-        audience.key, compiled.as_of, count, ids, identifiers, build_trees(rows), timings
+        audience.key, compiled.as_of, count, ids, identifiers, trees, timings, compiled.level
     )
 
 
@@ -120,10 +130,11 @@ def _count_and_sample(
     """One pass over the members: the first ``n`` ids and, on every row, the total."""
     members = compiled.expression.subquery("a")
     total = exp.Window(this=exp.Count(this=exp.Star()))
+    member = compiled.member_column
     query = exp.Select(
-        expressions=[col("a", "profile_id"), exp.alias_(total, "total", quoted=True)],
+        expressions=[col("a", member), exp.alias_(total, "total", quoted=True)],
         from_=exp.From(this=members),
-        order=exp.Order(expressions=[exp.Ordered(this=col("a", "profile_id"))]),
+        order=exp.Order(expressions=[exp.Ordered(this=col("a", member))]),
         limit=exp.Limit(expression=exp.Literal.number(max(n, 1))),
     )
     rows = warehouse.fetchall(query)
@@ -149,6 +160,38 @@ def _identifiers(
     for profile, kind, value in sorted(rows, key=lambda r: tuple(map(str, r))):
         found[str(profile)][str(kind)].append(str(value))
     return {p: dict(kinds) for p, kinds in found.items()}
+
+
+def _account_users(
+    graph: DataGraph, warehouse: Warehouse, ids: list[str], names: StoredNames
+) -> dict[str, tuple[ExplorerGroup, ...]]:
+    """Each sampled account's member profiles, as an explorer group ``users``."""
+    accounts = graph.accounts
+    if accounts is None or not ids:
+        return {}
+    m = accounts.memberships
+    query = select(
+        [col("m", m.account_key), col("m", m.profile_key)],
+        table(accounts.memberships_table, "m"),
+        where=[
+            in_list(col("m", m.account_key), ids),
+            exp.Not(this=exp.Is(this=col("m", m.profile_key), expression=exp.null())),
+        ],
+        distinct=True,
+    )
+    users: dict[str, set[str]] = defaultdict(set)
+    for account, profile in warehouse.fetchall(names.apply(query)):
+        users[str(account)].add(str(profile))
+    return {
+        account: (
+            ExplorerGroup(
+                "users",
+                len(profiles),
+                tuple(ExplorerNode(p) for p in sorted(profiles)[:EXPLORER_PER_LEVEL]),
+            ),
+        )
+        for account, profiles in sorted(users.items())
+    }
 
 
 def build_trees(rows: list[tuple[Any, ...]]) -> dict[str, tuple[ExplorerGroup, ...]]:

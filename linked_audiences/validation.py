@@ -26,6 +26,7 @@ from linked_audiences.conditions import (
     PropertyCondition,
     TraitCondition,
     TraitReference,
+    UsersCondition,
     iter_children,
     walk,
 )
@@ -72,7 +73,7 @@ REFERENCE_OPERATORS: dict[str, frozenset[str]] = {
 UNIVERSE_IDENTIFIER_TYPES = ("user_id", "email", "android.idfa", "ios.idfa")
 ANONYMOUS_IDENTIFIER_TYPE = "anonymous_id"
 
-Place = Literal["audience", "event", "entity"]
+Place = Literal["audience", "event", "entity", "account"]
 
 #: Most events in one funnel chain (the top event and its steps).
 MAX_FUNNEL_EVENTS = 5
@@ -99,6 +100,8 @@ class _Scope:
     graph: DataGraph
     audiences: frozenset[str]
     place: Place = "audience"
+    #: Keys of the known audiences whose members are accounts.
+    account_audiences: frozenset[str] = frozenset()
     event: EventSource | None = None
     entity: RelationshipPath | None = None
     #: Inside a funnel step's where: the event of the row the step follows.
@@ -138,10 +141,20 @@ def audience_problems(
         known.setdefault(other.key, other)
     known[audience.key] = audience
 
-    scope = _Scope(graph, frozenset(known))
+    accounts = frozenset(k for k, a in known.items() if a.level == "account")
+    scope = _Scope(graph, frozenset(known), account_audiences=accounts)
     for key in _reachable(audience.key, known):
         source = None if key == audience.key else f"audience {key!r}"
-        for problem in _node_problems(known[key].condition, "$.condition", scope):
+        level = known[key].level
+        if level == "account" and graph.accounts is None:
+            rule = "an account audience needs the data graph's accounts (traits and memberships)"
+            found = [Problem("$.level", rule)]
+        else:
+            place: Place = "account" if level == "account" else "audience"
+            found = list(
+                _node_problems(known[key].condition, "$.condition", replace(scope, place=place))
+            )
+        for problem in found:
             problems.append(replace(problem, source=source) if source else problem)
     problems.extend(_cycle_problems(audience.key, known))
     problems.extend(_key_problems(audience.key, graph))
@@ -214,6 +227,20 @@ def _cycle_problems(root: str, known: dict[str, Audience]) -> list[Problem]:
 
 def _node_problems(node: Condition, path: str, scope: _Scope) -> Iterable[Problem]:
     allowed = _PLACES[type(node)]
+    if scope.place == "account" and scope.place not in allowed and "audience" in allowed:
+        yield Problem(
+            path,
+            f"in an account audience a {node.type!r} condition stands inside a 'users' node "
+            "(it is about the account's member profiles)",
+        )
+        return
+    if isinstance(node, UsersCondition) and scope.place == "audience":
+        yield Problem(
+            path,
+            'a \'users\' condition belongs in an account audience ("level": "account"), '
+            "at account level",
+        )
+        return
     if scope.place not in allowed:
         yield Problem(
             path,
@@ -232,9 +259,39 @@ def _check_group(node: GroupCondition, path: str, scope: _Scope) -> Iterable[Pro
 def _check_audience(node: AudienceCondition, path: str, scope: _Scope) -> Iterable[Problem]:
     if node.key not in scope.audiences:
         yield Problem(f"{path}.key", f"unknown audience {node.key!r}")
+        return
+    of_accounts = node.key in scope.account_audiences
+    if scope.place == "account" and not of_accounts:
+        yield Problem(
+            f"{path}.key",
+            f"audience {node.key!r} has profiles as members; at account level an audience "
+            "condition names an account audience (or use it inside a 'users' node)",
+        )
+    elif scope.place != "account" and of_accounts:
+        yield Problem(
+            f"{path}.key",
+            f"audience {node.key!r} has accounts as members; a profile-level audience "
+            "condition names a profile audience",
+        )
+
+
+def _check_users(node: UsersCondition, path: str, scope: _Scope) -> Iterable[Problem]:
+    yield from _node_problems(node.where, f"{path}.where", replace(scope, place="audience"))
+
+
+def _account_traits(scope: _Scope) -> dict[str, DataType]:
+    accounts = scope.graph.accounts
+    return dict(accounts.traits) if accounts is not None else {}
 
 
 def _check_trait(node: TraitCondition, path: str, scope: _Scope) -> Iterable[Problem]:
+    if scope.place == "account":
+        account_type = _account_traits(scope).get(node.trait)
+        if account_type is None:
+            yield Problem(f"{path}.trait", f"unknown account trait {node.trait!r}")
+        else:
+            yield from _comparison_problems(node, account_type, path, scope)
+        return
     dtype = scope.graph.profile.traits.get(node.trait)
     if dtype is None:
         yield Problem(f"{path}.trait", f"unknown trait {node.trait!r}")
@@ -434,7 +491,13 @@ def _reference_problems(
             f"operator {node.operator!r} cannot compare a {dtype} with a reference",
         )
         return
-    if isinstance(ref, TraitReference):
+    if isinstance(ref, TraitReference) and scope.place == "account":
+        ref_type = _account_traits(scope).get(ref.trait)
+        if ref_type is None:
+            yield Problem(f"{rpath}.trait", f"unknown account trait {ref.trait!r}")
+            return
+        name = f"account trait {ref.trait!r}"
+    elif isinstance(ref, TraitReference):
         ref_type = scope.graph.profile.traits.get(ref.trait)
         if ref_type is None:
             yield Problem(f"{rpath}.trait", f"unknown trait {ref.trait!r}")
@@ -491,12 +554,14 @@ _PLACE_NAMES: dict[Place, str] = {
     "audience": "at audience level",
     "event": "inside an event's where",
     "entity": "inside an entity's where",
+    "account": "at account level",
 }
 
 _PLACES: dict[type, tuple[Place, ...]] = {
-    GroupCondition: ("audience", "event", "entity"),
-    TraitCondition: ("audience",),
-    AudienceCondition: ("audience",),
+    GroupCondition: ("audience", "event", "entity", "account"),
+    TraitCondition: ("audience", "account"),
+    AudienceCondition: ("audience", "account"),
+    UsersCondition: ("account",),
     EventCondition: ("audience", "event"),
     EntityCondition: ("audience", "entity"),
     PropertyCondition: ("event",),
@@ -511,6 +576,7 @@ _NODE_CHECKS: dict[type, Callable[..., Iterable[Problem]]] = {
     EntityCondition: _check_entity,
     PropertyCondition: _check_property,
     ColumnCondition: _check_column,
+    UsersCondition: _check_users,
 }
 
 __all__ = [

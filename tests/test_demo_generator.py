@@ -101,6 +101,18 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("mcc_code", "VARCHAR"),
         ("is_travel", "BOOLEAN"),
     ],
+    "ps_materialize.account_traits": [
+        ("group_id", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("plan", "VARCHAR"),
+        ("seats", "DOUBLE"),
+        ("industry", "VARCHAR"),
+        ("created_at", TZ),
+    ],
+    "ps_materialize.account_users": [
+        ("group_id", "VARCHAR"),
+        ("canonical_segment_id", "VARCHAR"),
+    ],
     "prod.cart": [
         ("id", "VARCHAR"),
         ("user_id", "VARCHAR"),
@@ -840,3 +852,37 @@ def test_checkouts_come_before_orders_of_the_same_cart(
         "ON ct.id = c.cart_id WHERE ct.status IN ('open', 'abandoned')",
     )
     assert isinstance(never_ordered, int) and never_ordered > 0
+
+
+def test_accounts_have_members_and_edge_cases(bigger: duckdb.DuckDBPyConnection) -> None:
+    """Account audiences need: accounts without members, profiles in two accounts,
+    membership rows without a profile, and memberships of accounts without a traits row."""
+    empty = _one(
+        bigger,
+        "SELECT count(*) FROM ps_materialize.account_traits AS a WHERE NOT EXISTS ("
+        "SELECT 1 FROM ps_materialize.account_users AS m WHERE m.group_id = a.group_id "
+        "AND m.canonical_segment_id IS NOT NULL)",
+    )
+    two = _one(
+        bigger,
+        "SELECT count(*) FROM (SELECT canonical_segment_id FROM ps_materialize.account_users "
+        "WHERE canonical_segment_id IS NOT NULL GROUP BY 1 "
+        "HAVING count(DISTINCT group_id) > 1)",
+    )
+    no_profile = _one(
+        bigger,
+        "SELECT count(*) FROM ps_materialize.account_users WHERE canonical_segment_id IS NULL",
+    )
+    orphans = _one(
+        bigger,
+        "SELECT count(*) FROM ps_materialize.account_users AS m WHERE NOT EXISTS ("
+        "SELECT 1 FROM ps_materialize.account_traits AS a WHERE a.group_id = m.group_id)",
+    )
+    for found in (empty, two, no_profile, orphans):
+        assert isinstance(found, int) and found > 0
+    assert (
+        _one(
+            bigger, "SELECT count(*) - count(DISTINCT group_id) FROM ps_materialize.account_traits"
+        )
+        == 0
+    )

@@ -366,6 +366,53 @@ VARIANTS.update(
 )
 
 
+def _users(quantifier: str, where: dict) -> dict:
+    return {"type": "users", "quantifier": quantifier, "where": where}
+
+
+def _acct(trait: str, op: str, v: Any = None, **kw: Any) -> dict:
+    return {
+        "type": "trait",
+        "trait": trait,
+        "operator": op,
+        **({"value": v} if v is not None else {}),
+        **kw,
+    }
+
+
+# Account audiences ("level": "account"): any / all / none of the members, empty accounts,
+# account traits and references, account audiences naming account audiences, profile
+# audiences and entities inside `users`.
+ACCOUNT_VARIANTS: dict[str, dict] = {
+    "accounts_all_and_none": _or(
+        _users("all", _acct("loyalty_tier", "exists")),
+        _and(
+            _users("none", _ev("Order Completed", window={"within_last_days": 30})),
+            _acct("seats", "greater_than", 250),
+        ),
+    ),
+    "accounts_traits_and_audiences": _or(
+        _and(
+            {"type": "audience", "key": "buying_business_accounts"},
+            _acct("industry", "equals", "retail", without=True),
+        ),
+        _acct("created_at", "within_last", 90),
+        _acct("name", "starts_with", reference={"trait": "industry"}),
+    ),
+    "accounts_users_with_profile_audiences_and_entities": _users(
+        "any",
+        _or(
+            {"type": "audience", "key": "high_value_loyalty"},
+            _ent("user-accounts", _ent("account-cards", _col("status", "equals", "frozen"))),
+        ),
+    ),
+    "accounts_without_buyers_anywhere": _and(
+        {"type": "audience", "key": "buying_business_accounts", "without": True},
+        _users("none", _ev("Order Completed")),
+    ),
+}
+
+
 Demo = tuple[duckdb.DuckDBPyConnection, Tables, dict[str, dict[str, str]]]
 
 _DUCKDB_TO_SPEC = {
@@ -423,7 +470,11 @@ def _audiences() -> list[tuple[str, la.Audience]]:
         validate_data(la.Audience, {"key": k, "name": k, "condition": c})
         for k, c in VARIANTS.items()
     ]
-    return [(a.key, a) for a in [*examples, *variants]]
+    accounts = [
+        validate_data(la.Audience, {"key": k, "name": k, "level": "account", "condition": c})
+        for k, c in ACCOUNT_VARIANTS.items()
+    ]
+    return [(a.key, a) for a in [*examples, *variants, *accounts]]
 
 
 CASES = _audiences()
@@ -469,6 +520,16 @@ def test_variants_select_some_but_not_all_profiles(key: str, demo: Demo) -> None
     members, _ = _expected(audience, tables)
     universe = {r[0] for r in con.execute(_compiled(_everyone(), "duckdb").profiles_sql).fetchall()}
     assert 0 < len(members) < len(universe)
+
+
+@pytest.mark.parametrize("key", list(ACCOUNT_VARIANTS))
+def test_account_variants_select_some_but_not_all_accounts(key: str, demo: Demo) -> None:
+    con, tables, _ = demo
+    members, _ = _expected(dict(CASES)[key], tables)
+    accounts = {
+        r[0] for r in con.execute("SELECT group_id FROM ps_materialize.account_traits").fetchall()
+    }
+    assert 0 < len(members) < len(accounts)
 
 
 def _everyone() -> la.Audience:

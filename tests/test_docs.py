@@ -44,10 +44,12 @@ EXAMPLES = _json_examples()
 
 
 def _as_audience(data: dict[str, Any]) -> dict[str, Any]:
-    """A bare condition becomes the condition of a throw-away audience."""
+    """A bare condition becomes the condition of a throw-away audience (an account audience
+    when the condition is a ``users`` node)."""
     if "condition" in data:
         return data
-    return {"key": "docs_example", "name": "Docs example", "condition": data}
+    level = "account" if data.get("type") == "users" else "profile"
+    return {"key": "docs_example", "name": "Docs example", "level": level, "condition": data}
 
 
 def test_definitions_has_valid_and_invalid_examples() -> None:
@@ -83,7 +85,7 @@ def test_every_operator_and_node_type_is_documented() -> None:
     text = DEFINITIONS.read_text(encoding="utf-8")
     operators = typing.get_args(conditions.Operator)
     node_types = _node_types()
-    assert len(operators) == 20 and len(node_types) == 7
+    assert len(operators) == 20 and len(node_types) == 8
     missing = [name for name in (*operators, *node_types) if f"`{name}`" not in text]
     assert not missing, f"docs/definitions.md does not describe {missing}"
     for node_type in node_types:

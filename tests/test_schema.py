@@ -25,4 +25,4 @@ def test_audience_schema_lists_every_node_kind() -> None:
         for d in schema["$defs"].values()
         if "type" in d.get("properties", {}) and "const" in d["properties"]["type"]
     }
-    assert kinds == {"group", "trait", "audience", "event", "entity", "property", "column"}
+    assert kinds == {"group", "trait", "audience", "event", "entity", "property", "column", "users"}

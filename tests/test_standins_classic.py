@@ -1,4 +1,4 @@
-"""Funnels and aggregates run on every stand-in and answer as the reference evaluator does.
+"""Funnels, aggregates and account audiences on every stand-in, against the reference.
 
 The hypothesis scenarios of tests/test_standins.py do not generate funnel steps or
 aggregates; these run the classic-Engage examples and the demo variants aimed at them
@@ -24,11 +24,16 @@ from linked_audiences.loading import validate_data
 
 from .engines.standins import reparse
 from .reference.evaluator import Tables, evaluate
-from .test_differential_demo import VARIANTS
+from .test_differential_demo import ACCOUNT_VARIANTS, VARIANTS
 from .test_standins import answer, fresh_name
 
 #: The example audiences that use funnels or aggregates.
-CLASSIC_EXAMPLES = ("checkout_not_completed", "big_spenders_90d", "indebted_cardholders")
+CLASSIC_EXAMPLES = (
+    "checkout_not_completed",
+    "big_spenders_90d",
+    "indebted_cardholders",
+    "buying_business_accounts",
+)
 CLASSIC_VARIANTS = tuple(k for k in VARIANTS if k.startswith(("funnel_", "aggregates_")))
 
 Rows = tuple[Tables, dict[str, dict[str, str]]]
@@ -65,7 +70,11 @@ def _audiences() -> list[la.Audience]:
         validate_data(la.Audience, {"key": k, "name": k, "condition": VARIANTS[k]})
         for k in CLASSIC_VARIANTS
     ]
-    return [*chosen, *variants]
+    accounts = [
+        validate_data(la.Audience, {"key": k, "name": k, "level": "account", "condition": c})
+        for k, c in ACCOUNT_VARIANTS.items()
+    ]
+    return [*chosen, *variants, *accounts]
 
 
 def check_all(dialect: str, tables: Tables, query: Query) -> None:

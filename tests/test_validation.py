@@ -554,6 +554,133 @@ def test_audience_rule(demo_graph: la.DataGraph, condition: dict, path: str, fra
     assert fragment in problems[0].rule, problems[0].rule
 
 
+def users(quantifier: str, where: dict) -> dict:
+    return {"type": "users", "quantifier": quantifier, "where": where}
+
+
+ACCOUNT = {"key": "acc", "name": "Accounts", "level": "account"}
+PROFILES = {"key": "prof", "name": "Profiles"}
+
+# (id, audience fields, condition, expected path, fragment): account audiences (level account)
+LEVEL_CASES: list[tuple[str, dict, dict, str, str]] = [
+    (
+        "users in a profile audience",
+        PROFILES,
+        users("any", orders()),
+        "$.condition",
+        "a 'users' condition belongs in an account audience",
+    ),
+    (
+        "event at account level",
+        ACCOUNT,
+        {"type": "group", "operator": "and", "conditions": [orders()]},
+        "$.condition.conditions[0]",
+        "stands inside a 'users' node",
+    ),
+    (
+        "entity at account level",
+        ACCOUNT,
+        accounts(),
+        "$.condition",
+        "stands inside a 'users' node",
+    ),
+    (
+        "profile trait at account level",
+        ACCOUNT,
+        trait("loyalty_tier", "exists"),
+        "$.condition.trait",
+        "unknown account trait 'loyalty_tier'",
+    ),
+    (
+        "account trait inside users",
+        ACCOUNT,
+        users("all", trait("seats", "exists")),
+        "$.condition.where.trait",
+        "unknown trait 'seats'",
+    ),
+    (
+        "account trait reference of another type",
+        ACCOUNT,
+        trait("plan", "equals", reference={"trait": "seats"}),
+        "$.condition.reference",
+        "account trait 'seats' is a number",
+    ),
+    (
+        "profile audience at account level",
+        ACCOUNT,
+        {"type": "audience", "key": "prof"},
+        "$.condition.key",
+        "has profiles as members",
+    ),
+    (
+        "account audience inside users",
+        ACCOUNT,
+        users("any", {"type": "audience", "key": "acc2"}),
+        "$.condition.where.key",
+        "has accounts as members",
+    ),
+    (
+        "users inside users",
+        ACCOUNT,
+        users("any", users("any", orders())),
+        "$.condition.where",
+        "a 'users' condition belongs in an account audience",
+    ),
+    (
+        "a step inside users is still checked",
+        ACCOUNT,
+        users("none", orders(step(window={"within_last_days": 1}))),
+        "$.condition.where.where.window",
+        "within_days_after",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "condition", "path", "fragment"),
+    [c[1:] for c in LEVEL_CASES],
+    ids=[c[0] for c in LEVEL_CASES],
+)
+def test_account_level_rule(
+    demo_graph: la.DataGraph, fields: dict, condition: dict, path: str, fragment: str
+) -> None:
+    others = [
+        validate_data(la.Audience, {**PROFILES, "condition": trait("country", "exists")}),
+        validate_data(
+            la.Audience, {**ACCOUNT, "key": "acc2", "condition": trait("plan", "exists")}
+        ),
+    ]
+    audience = validate_data(la.Audience, {**fields, "condition": condition})
+    with pytest.raises(la.DefinitionError) as caught:
+        la.validate_audience(audience, demo_graph, others)
+    problems = caught.value.problems
+    assert [p.path for p in problems] == [path], problems
+    assert fragment in problems[0].rule, problems[0].rule
+
+
+def test_account_audience_needs_accounts_in_the_graph(demo_graph: la.DataGraph) -> None:
+    graph = demo_graph.model_copy(update={"accounts": None})
+    audience = validate_data(la.Audience, {**ACCOUNT, "condition": users("any", orders())})
+    with pytest.raises(la.DefinitionError) as caught:
+        la.validate_audience(audience, graph)
+    assert [p.path for p in caught.value.problems] == ["$.level"]
+
+
+def test_valid_account_audiences_pass(demo_graph: la.DataGraph) -> None:
+    other = validate_data(
+        la.Audience, {**ACCOUNT, "key": "acc2", "condition": trait("plan", "exists")}
+    )
+    for condition in [
+        trait("plan", "equals", reference={"trait": "industry"}),
+        {"type": "audience", "key": "acc2", "without": True},
+        users("all", {"type": "group", "operator": "or", "conditions": [orders(), accounts()]}),
+        users("none", {"type": "audience", "key": "prof"}),
+    ]:
+        audience = validate_data(la.Audience, {**ACCOUNT, "condition": condition})
+        prof = validate_data(la.Audience, {**PROFILES, "condition": trait("country", "exists")})
+        la.validate_audience(audience, demo_graph, [other, prof])
+
+
 def test_valid_nodes_pass(demo_graph: la.DataGraph) -> None:
     """The rules are not over-eager: each of these is fine."""
     conditions = [

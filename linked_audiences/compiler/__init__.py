@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from sqlglot import exp
 
+from linked_audiences.compiler.accounts import AccountMembership
 from linked_audiences.compiler.context import CompileContext
 from linked_audiences.compiler.matched import MEMBERS, MatchedEntities, MatchedLevel, explorer_query
 from linked_audiences.compiler.membership import Membership
@@ -41,8 +42,18 @@ class CompiledAudience:
     names: StoredNames = field(default_factory=StoredNames)
 
     @property
+    def level(self) -> str:
+        """``profile``, or ``account`` for an audience whose members are accounts."""
+        return self.audience.level
+
+    @property
+    def member_column(self) -> str:
+        """The members query's one column: ``profile_id``, or ``account_id``."""
+        return "account_id" if self.audience.level == "account" else "profile_id"
+
+    @property
     def profiles_sql(self) -> str:
-        """Members: one column ``profile_id``."""
+        """Members: one column ``profile_id`` (``account_id`` for an account audience)."""
         return self.dialect.render(self.expression, copy=False)
 
     @property
@@ -133,11 +144,17 @@ def _compile(
     known[audience.key] = audience
     ctx = CompileContext(graph, warehouse, moment, known, column_types or {})
     membership = Membership(ctx)
-    members_select = membership.audience_select(audience)
-    members = members_select.query
-    shared = list(ctx.ctes)
     matched = MatchedEntities(membership)
-    entities = matched.build(audience, members_select)
+    if audience.level == "account":
+        accounts = AccountMembership(membership)
+        members: exp.Query = accounts.audience_select(audience)
+        shared = list(ctx.ctes)
+        entities: exp.Query = accounts.no_entities()
+    else:
+        members_select = membership.audience_select(audience)
+        members = members_select.query
+        shared = list(ctx.ctes)
+        entities = matched.build(audience, members_select)
     traits = ctx.traits_ctes()
     entity_ctes = (*traits, *ctx.ctes)
     # The members query and the entities query share CTEs: the entities query gets copies,

@@ -132,6 +132,9 @@ class Membership:
         self._ungrouped: set[int] = set()
         #: > 0 while compiling the branches of a split ``or`` (see ``_union_cte``).
         self._keep_grouped = 0
+        #: A CTE of candidate profiles (``profile_id``) that replaces the universe: the
+        #: member profiles of accounts while compiling an account audience's ``users`` node.
+        self.candidates: str | None = None
 
     # -- audiences -------------------------------------------------------------------------
 
@@ -156,7 +159,10 @@ class Membership:
             self._driver = outer
         from_ = self._driver_from(driver, audience)
         where = [] if _is_true(expr) else [expr]
-        if driver.kind != "universe" and not driver.inside_universe:
+        if self.candidates is not None:
+            if driver.kind != "universe":
+                where.append(self._is_candidate(profile))
+        elif driver.kind != "universe" and not driver.inside_universe:
             where.append(self.ctx.in_universe(profile, audience.include_anonymous))
         query = select(
             [exp.alias_(profile.copy(), key, quoted=True, copy=False)],
@@ -172,6 +178,8 @@ class Membership:
         if driver.kind == "traits":
             return cte_ref(self.ctx.TRAITS, "u")
         if driver.kind == "universe":
+            if self.candidates is not None:
+                return cte_ref(self.candidates, "u")
             return cte_ref(self.ctx.universe(audience.include_anonymous), "u")
         parts = [select([col("d", "k0")], cte_ref(self._driver_cte(n), "d")) for n in driver.nodes]
         union: exp.Query = parts[0]
@@ -184,10 +192,25 @@ class Membership:
             return self.audience_cte(node.key)
         return self._ctes[id(node)]
 
+    def _is_candidate(self, profile: exp.Expr) -> exp.Expr:
+        assert self.candidates is not None
+        probe = select(
+            [exp.Literal.number(1)],
+            cte_ref(self.candidates, "cand"),
+            where=[exp.EQ(this=col("cand", PROFILE_ID), expression=profile.copy())],
+        )
+        return exp.Exists(this=probe)
+
     def audience_cte(self, key: str) -> str:
-        """Another audience's members, compiled inline once however often it is named."""
+        """Another audience's members, compiled inline once however often it is named.
+
+        Always over its own universe, also when named inside an account's ``users`` node."""
         if key not in self.ctx.audience_ctes:
-            members = self.audience_select(self.ctx.audiences[key], key="k0")
+            outer, self.candidates = self.candidates, None
+            try:
+                members = self.audience_select(self.ctx.audiences[key], key="k0")
+            finally:
+                self.candidates = outer
             self.ctx.audience_ctes[key] = self.ctx.add_cte("aud", members.query)
         return self.ctx.audience_ctes[key]
 

@@ -38,6 +38,7 @@ from linked_audiences.conditions import (
     PropertyCondition,
     TraitCondition,
     TraitReference,
+    UsersCondition,
     Window,
 )
 from linked_audiences.datatypes import parse_iso_date, parse_iso_time, parse_iso_timestamp
@@ -91,6 +92,8 @@ def evaluate(
     evaluator = _Evaluator(graph, tables, as_of.astimezone(UTC), known)
     members = evaluator.members(audience)
     entities: set[tuple[Any, str, str]] = set()
+    if audience.level == "account":  # SPEC §8: account audiences have no matched entities
+        return Result(frozenset(members), frozenset())
     for profile in members:
         evaluator.collect_matched(audience.condition, _Context(profile), entities)
     return Result(frozenset(members), frozenset(entities))
@@ -423,11 +426,75 @@ class _Evaluator:
         if audience.key in self._in_progress:
             raise ValueError(f"audiences reference each other in a cycle at {audience.key!r}")
         self._in_progress.add(audience.key)
-        universe = self.universe(audience.include_anonymous)
-        result = frozenset(p for p in universe if self.holds(audience.condition, _Context(p)))
+        if audience.level == "account":
+            accounts = self.accounts()
+            result = frozenset(a for a in accounts if self.account_holds(audience.condition, a))
+        else:
+            universe = self.universe(audience.include_anonymous)
+            result = frozenset(p for p in universe if self.holds(audience.condition, _Context(p)))
         self._in_progress.discard(audience.key)
         self._members[audience.key] = result
         return result
+
+    # -- accounts (SPEC §8) -----------------------------------------------------------------
+
+    def accounts(self) -> dict[Any, Row]:
+        """Every account with a row in the account traits table (NULL keys are no account),
+        with that row; one row per account, like the wide profile traits table."""
+        spec = self.graph.accounts
+        assert spec is not None
+        rows: dict[Any, Row] = {}
+        for row in self.rows(spec.traits_table):
+            key = row.get(spec.key)
+            if key is None:
+                continue
+            if key in rows:
+                raise ValueError(f"the account traits table holds account {key!r} twice")
+            rows[key] = row
+        return rows
+
+    def account_members(self, account: Any) -> set[Any]:
+        """SPEC §8: the distinct non-NULL profile keys of the account's membership rows."""
+        spec = self.graph.accounts
+        assert spec is not None
+        m = spec.memberships
+        return {
+            row[m.profile_key]
+            for row in self.rows(spec.memberships_table)
+            if row.get(m.account_key) == account and row.get(m.profile_key) is not None
+        }
+
+    def account_holds(self, node: Condition, account: Any) -> bool:
+        """SPEC §8 at account level: groups; ``trait`` on account traits (a ``{"trait"}``
+        reference too); ``audience`` naming an account audience; ``users`` any / all / none
+        of the members satisfying a profile-level tree, evaluated without the universe rule
+        (``all`` is false for an account without members, ``none`` true)."""
+        if isinstance(node, GroupCondition):
+            results = [self.account_holds(c, account) for c in node.conditions]
+            return all(results) if node.operator == "and" else any(results)
+        if isinstance(node, TraitCondition):
+            spec = self.graph.accounts
+            assert spec is not None
+            row = self.accounts()[account]
+            dtype = spec.traits[node.trait]
+            x = row.get(node.trait)
+            if node.reference is None:
+                holds = operator_holds(node.operator, x, node.value, dtype, self.as_of)
+            else:
+                assert isinstance(node.reference, TraitReference)
+                v = row.get(node.reference.trait)
+                holds = operator_holds(node.operator, x, v, dtype, self.as_of, literal=False)
+            return holds != node.without
+        if isinstance(node, AudienceCondition):
+            return (account in self.members(self.known[node.key])) != node.without
+        assert isinstance(node, UsersCondition)
+        members = self.account_members(account)
+        satisfied = [self.holds(node.where, _Context(p)) for p in sorted(members, key=str)]
+        if node.quantifier == "any":
+            return any(satisfied)
+        if node.quantifier == "none":
+            return not any(satisfied)
+        return bool(satisfied) and all(satisfied)
 
     # -- traits -----------------------------------------------------------------------------
 
