@@ -61,8 +61,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             sink.close()
     stats = result.stats
     alert = "  SIZE ALERT" if stats.size_alert else ""
+    members = "accounts" if audience.level == "account" else "members"
     print(
-        f"run {result.run_id}: {stats.members:,} members (+{stats.entered:,} "
+        f"run {result.run_id}: {stats.members:,} {members} (+{stats.entered:,} "
         f"-{stats.exited:,}), entities +{stats.entities_added:,} -{stats.entities_removed:,}, "
         f"{stats.events:,} events ({stats.skipped_events:,} skipped over 32 KB), "
         f"{stats.delivered:,} delivered{alert}",

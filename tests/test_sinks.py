@@ -411,6 +411,33 @@ def test_segment_delivers_track_and_identify(server: Recorder, compress: bool) -
     assert events == originals
 
 
+def test_segment_delivers_account_group_calls(server: Recorder) -> None:
+    """An account audience's Group call has no user: the account id stands in as the
+    anonymousId Segment's API requires; a Group call with a user keeps it."""
+    group = {
+        "type": "group",
+        "groupId": "grp_1",
+        "userId": None,
+        "anonymousId": None,
+        "timestamp": "2026-11-01T00:00:00.000Z",
+        "messageId": "msg-group-1",
+        "context": {"personas": {"computation_key": "b2b", "computation_class": "audience"}},
+        "traits": {"b2b": True, "plan": "enterprise"},
+    }
+    with_user = {**group, "messageId": "msg-group-2", "userId": "user-9"}
+    sink = segment_sink(server.url, max_retries=0)
+    sink.send([group, with_user])
+    sink.close()
+    received = {m["messageId"]: m for m in server.messages}
+    one = received["msg-group-1"]
+    assert (one["type"], one["groupId"], one["anonymousId"]) == ("group", "grp_1", "grp_1")
+    assert one["traits"] == {"b2b": True, "plan": "enterprise"}
+    two = received["msg-group-2"]
+    assert (two["userId"], two.get("anonymousId")) == ("user-9", None)
+    with pytest.raises(ValueError, match="a group call needs a groupId"):
+        segment_sink(server.url, max_retries=0).send([{**with_user, "groupId": None}])
+
+
 def test_segment_hostile_values_and_many_batches(server: Recorder) -> None:
     events = [track(n, properties={"name": HOSTILE[n % len(HOSTILE)]}) for n in range(250)]
     sink = segment_sink(server.url, upload_size=40, max_retries=0)
@@ -471,7 +498,7 @@ def test_segment_later_batch_is_judged_on_its_own(segment: Any) -> None:
     [
         ({**track(1), "messageId": None}, "needs a messageId"),
         ({**track(1), "userId": None, "anonymousId": None}, "needs a userId or an anonymousId"),
-        ({**track(1), "type": "page"}, "type must be 'track' or 'identify'"),
+        ({**track(1), "type": "page"}, "type must be 'track', 'identify' or 'group'"),
         ({**track(1), "event": ""}, "needs an event name"),
         ({**track(1), "timestamp": "yesterday"}, "not ISO-8601"),
         ({**identify(1), "traits": ["vip"]}, "traits must be an object"),

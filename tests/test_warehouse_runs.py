@@ -172,13 +172,17 @@ def _payloads(result: la.RunResult) -> list[str]:
     )
 
 
-def _three_runs(warehouse: la.Warehouse, activations: list[la.Activation]) -> list[Any]:
+def _three_runs(
+    warehouse: la.Warehouse,
+    activations: list[la.Activation] | None,
+    audience: la.Audience = AUDIENCE,
+) -> list[Any]:
     graph, _ = load_examples()
     schema = f"state_{next(_schemas)}"
     answers = []
     for as_of in (T1, T2, T2):  # backfill, changed data, no change
         result = la.run(
-            AUDIENCE, graph, warehouse, as_of=as_of, activations=activations, state_schema=schema
+            audience, graph, warehouse, as_of=as_of, activations=activations, state_schema=schema
         )
         stats = result.stats
         counts = (stats.members, stats.entered, stats.exited, stats.entities_added)
@@ -202,6 +206,55 @@ def test_runs_match_duckdb(request: pytest.FixtureRequest, engine: str, demo: Pa
         assert _three_runs(warehouse, activations) == expected
     assert expected[0][2] > 0 and expected[1][0][2] > 0  # events at backfill; exits later
     assert expected[2][2] == 0  # nothing changed: no events
+
+
+#: An account audience whose membership changes between T1 and T2 on the 40-profile demo.
+ACCOUNT_AUDIENCE = la.Audience.model_validate(
+    {
+        "key": "accounts_with_views",
+        "name": "Accounts with recent page views",
+        "level": "account",
+        "condition": {
+            "type": "group",
+            "operator": "or",
+            "conditions": [
+                {
+                    "type": "users",
+                    "quantifier": "any",
+                    "where": {
+                        "type": "event",
+                        "event": "Page Viewed",
+                        "window": {"within_last_days": 1},
+                    },
+                },
+                {
+                    "type": "users",
+                    "quantifier": "none",
+                    "where": {
+                        "type": "event",
+                        "event": "Product Viewed",
+                        "window": {"within_last_days": 3},
+                    },
+                },
+            ],
+        },
+    }
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_account_runs_match_duckdb(request: pytest.FixtureRequest, engine: str, demo: Path) -> None:
+    """Group and Identify calls of an account audience, with account-trait enrichment."""
+    activations = [
+        la.Activation(trigger="account_membership_changed", traits=["plan", "seats"]),
+        la.Activation(trigger="account_user_membership_changed", traits=["loyalty_tier"]),
+    ]
+    with la.connect(f"duckdb:///{demo}", read_only=False) as duck:
+        expected = _three_runs(duck, activations, ACCOUNT_AUDIENCE)
+    with standin(request, engine).connect() as warehouse:
+        assert _three_runs(warehouse, activations, ACCOUNT_AUDIENCE) == expected
+    assert expected[0][2] > 0 and expected[1][0][1] + expected[1][0][2] > 0
+    assert expected[2][2] == 0
 
 
 @pytest.mark.parametrize("engine", LEASED)

@@ -153,7 +153,9 @@ def run(
     clock = time.perf_counter()
     validate_audience(audience, graph, audiences)
     problems = activation_problems(
-        list(activations) if activations is not None else default_activations(audience), graph
+        list(activations) if activations is not None else default_activations(audience),
+        graph,
+        audience.level,
     )
     if problems:
         raise DefinitionError(problems)
@@ -239,9 +241,12 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSessi
     else:
         chosen = default_activations(audience)
         named = {a.relationship for a in chosen}
-        chosen += [
-            Activation(trigger="entity_removed", relationship=s) for s in before if s not in named
-        ]
+        if audience.level != "account":
+            chosen += [
+                Activation(trigger="entity_removed", relationship=s)
+                for s in before
+                if s not in named
+            ]
     try:
         held.renew()
         stats = _evaluate(

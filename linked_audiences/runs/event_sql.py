@@ -44,7 +44,23 @@ def events_insert(
     ctx = CompileContext(sql.graph, sql.dialect, as_of, {})
     joins: list[exp.Join] = []
     traits: list[tuple[str, exp.Expr]] = []
-    if activation.traits:
+    if activation.traits and activation.trigger == "account_membership_changed":
+        accounts = sql.graph.accounts
+        assert accounts is not None
+        joins.append(
+            exp.Join(
+                this=table(accounts.traits_table, "at"),
+                side="LEFT",
+                on=exp.EQ(
+                    this=sql._text(col("at", accounts.key)), expression=col("ch", "profile_id")
+                ),
+            )
+        )
+        traits = [
+            (t, sql.dialect.payload_value(col("at", t), accounts.traits.get(t)))
+            for t in activation.traits
+        ]
+    elif activation.traits:
         joins.append(
             exp.Join(
                 this=cte_ref(ctx.TRAITS, "tr"),
@@ -121,6 +137,7 @@ def events_insert(
         entity_id=col("ch", "entity_id"),
         entity_columns=entity_columns,
         arrays=arrays,
+        group_id=col("ch", "profile_id"),
     )
     built = select(
         [

@@ -27,8 +27,13 @@ Trigger = Literal[
     "entity_added",
     "entity_removed",
     "entity_values_changed",
+    "account_membership_changed",
+    "account_user_membership_changed",
 ]
 ENTITY_TRIGGERS = frozenset({"entity_added", "entity_removed", "entity_values_changed"})
+#: Triggers of account audiences: a Group call per account that enters or exits, and an
+#: Identify per member profile of such an account. Account audiences have no others.
+ACCOUNT_TRIGGERS = frozenset({"account_membership_changed", "account_user_membership_changed"})
 
 #: Segment's event names per trigger (Identify calls carry no event name).
 EVENT_NAMES: dict[str, str] = {
@@ -38,6 +43,8 @@ EVENT_NAMES: dict[str, str] = {
     "entity_added": "Entity Added",
     "entity_removed": "Entity Removed",
     "entity_values_changed": "Entity Values Changed",
+    "account_membership_changed": "Account Membership Changed",
+    "account_user_membership_changed": "Audience Membership Changed",
 }
 
 #: Segment skips events over 32 KB; so do we, and count them.
@@ -60,7 +67,10 @@ class Activation(BaseModel):
 
     trigger: Trigger
     relationship: str | None = Field(None, description="Target relationship (entity triggers).")
-    traits: list[str] = Field(default_factory=list, description="Profile traits to include.")
+    traits: list[str] = Field(
+        default_factory=list,
+        description="Profile traits to include (account traits on a Group call).",
+    )
     entity_columns: list[str] = Field(
         default_factory=list,
         description="Columns of the target entity, flattened as <relationship>__<column>.",
@@ -85,7 +95,10 @@ class Activation(BaseModel):
 
 
 def default_activations(audience: Audience) -> list[Activation]:
-    """By default: every trigger but Entity Values Changed, entity ones per named relationship."""
+    """By default: every trigger but Entity Values Changed, entity ones per named relationship
+    (for an account audience: the Group call and the members' Identify calls)."""
+    if audience.level == "account":
+        return [Activation(trigger=t) for t in sorted(ACCOUNT_TRIGGERS)]
     activations = [
         Activation(trigger="audience_entered"),
         Activation(trigger="audience_exited"),
@@ -141,8 +154,10 @@ def payload(
     entity_id: exp.Expr | None = None,
     entity_columns: list[tuple[str, exp.Expr]] | None = None,
     arrays: list[tuple[str, exp.Expr]] | None = None,
+    group_id: exp.Expr | None = None,
 ) -> exp.Expr:
-    """The event as JSON text. ``member_now`` is the ``<audience key>: true|false`` value."""
+    """The event as JSON text. ``member_now`` is the ``<audience key>: true|false`` value;
+    ``group_id`` the account of a Group call."""
     j = dialect.json_object
     personas = j(
         [("computation_key", string(audience.key)), ("computation_class", string("audience"))]
@@ -154,9 +169,14 @@ def payload(
         ("messageId", message),
         ("context", j([("personas", personas)])),
     ]
-    if activation.trigger == "audience_membership_changed":
+    if activation.trigger in ("audience_membership_changed", "account_user_membership_changed"):
         body = j([(audience.key, member_now), *traits])
         return dialect.json_text(j([("type", string("identify")), *head, ("traits", body)]))
+    if activation.trigger == "account_membership_changed":
+        assert group_id is not None
+        body = j([(audience.key, member_now), *traits])
+        group = [("type", string("group")), ("groupId", group_id), *head, ("traits", body)]
+        return dialect.json_text(j(group))
     properties: list[tuple[str, exp.Expr]] = [
         ("audience_key", string(audience.key)),
         ("audience_name", string(audience.name)),
@@ -179,14 +199,25 @@ def payload(
     )
 
 
-def activation_problems(activations: list[Activation], graph: DataGraph) -> list[Problem]:
+def activation_problems(
+    activations: list[Activation], graph: DataGraph, level: str = "profile"
+) -> list[Problem]:
     """Activations name relationships, traits and columns of the graph, and each (trigger,
     relationship) once: its changes share their messageIds, so a second activation of it
-    would send every change twice, with two payloads under one id."""
+    would send every change twice, with two payloads under one id. An account audience
+    (``level``) has only the account triggers, a profile audience none of them."""
     problems: list[Problem] = []
     first: dict[tuple[str, str | None], int] = {}
     for i, activation in enumerate(activations):
         path = f"$.activations[{i}]"
+        if (activation.trigger in ACCOUNT_TRIGGERS) != (level == "account"):
+            kinds = (
+                f"an account audience's triggers are {' and '.join(sorted(ACCOUNT_TRIGGERS))}"
+                if level == "account"
+                else f"{activation.trigger!r} is a trigger of account audiences"
+            )
+            problems.append(Problem(f"{path}.trigger", kinds))
+            continue
         target = (activation.trigger, activation.relationship)
         if target in first:
             of = f" of relationship {activation.relationship!r}" if activation.relationship else ""
@@ -200,7 +231,11 @@ def activation_problems(activations: list[Activation], graph: DataGraph) -> list
             )
         first.setdefault(target, i)
         for t in activation.traits:
-            if t not in graph.profile.traits:
+            if activation.trigger == "account_membership_changed":
+                known = graph.accounts.traits if graph.accounts is not None else {}
+                if t not in known:
+                    problems.append(Problem(f"{path}.traits", f"unknown account trait {t!r}"))
+            elif t not in graph.profile.traits:
                 problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))
         targets = (
             [(f"{path}", activation.relationship, activation.entity_columns)]

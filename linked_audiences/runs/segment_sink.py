@@ -190,6 +190,12 @@ def _segment_call(event: dict[str, Any], index: int) -> tuple[str, dict[str, Any
     where = f"event {message_id!r}"
     user_id = event.get("userId")
     anonymous_id = event.get("anonymousId")
+    kind = event.get("type")
+    group_id = event.get("groupId")
+    if kind == "group" and user_id in (None, "") and anonymous_id in (None, ""):
+        # An account audience's Group call is about the account, not a user; Segment's API
+        # wants a user on every call, so the account id stands in as the anonymous id.
+        anonymous_id = group_id
     if user_id in (None, "") and anonymous_id in (None, ""):
         raise ValueError(f"{where}: needs a userId or an anonymousId")
     context = event.get("context") or {}
@@ -205,7 +211,6 @@ def _segment_call(event: dict[str, Any], index: int) -> tuple[str, dict[str, Any
     }
     if isinstance(event.get("integrations"), dict):
         kwargs["integrations"] = copy.deepcopy(event["integrations"])
-    kind = event.get("type")
     if kind == "track":
         name = event.get("event")
         if not isinstance(name, str) or not name:
@@ -221,7 +226,15 @@ def _segment_call(event: dict[str, Any], index: int) -> tuple[str, dict[str, Any
             raise ValueError(f"{where}: traits must be an object")
         kwargs.update(traits=traits)
         return "identify", kwargs
-    raise ValueError(f"{where}: type must be 'track' or 'identify', got {kind!r}")
+    if kind == "group":
+        if not isinstance(group_id, str) or not group_id:
+            raise ValueError(f"{where}: a group call needs a groupId")
+        traits = event.get("traits") or {}
+        if not isinstance(traits, dict):
+            raise ValueError(f"{where}: traits must be an object")
+        kwargs.update(group_id=group_id, traits=traits)
+        return "group", kwargs
+    raise ValueError(f"{where}: type must be 'track', 'identify' or 'group', got {kind!r}")
 
 
 def _timestamp(value: Any, where: str) -> datetime:
