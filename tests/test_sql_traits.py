@@ -285,3 +285,33 @@ def test_command_bad_sql_is_one_line(
     assert code == 2
     assert err.startswith("error: $.sql_traits[0].sql: the query must be exactly one SELECT")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_run_enrichment_carries_computed_and_sql_traits(duck: Path) -> None:
+    graph = sql_graph()
+    definition = audience({"type": "trait", "trait": "orders", "operator": "equals", "value": 0})
+    activations = [
+        la.Activation(trigger="audience_entered", traits=["orders", "churn", "risky", "tier"])
+    ]
+    with la.connect(f"duckdb:///{duck}") as warehouse:
+        result = la.run(definition, graph, warehouse, as_of=AS_OF, activations=activations)
+        events = sorted(result.events, key=lambda e: str(e["userId"]))
+    props = [{k: e["properties"][k] for k in ("orders", "churn", "risky", "tier")} for e in events]
+    assert props == [
+        {"orders": 0, "churn": 0.9, "risky": True, "tier": None},
+        {"orders": 0, "churn": 0.4, "risky": False, "tier": None},
+        {"orders": 0, "churn": None, "risky": None, "tier": "gold"},
+    ]
+
+
+def test_activation_may_name_derived_traits_but_not_unknown_ones(duck: Path) -> None:
+    definition = audience({"type": "trait", "trait": "orders", "operator": "equals", "value": 0})
+    with la.connect(f"duckdb:///{duck}") as warehouse, pytest.raises(la.DefinitionError) as info:
+        la.run(
+            definition,
+            sql_graph(),
+            warehouse,
+            as_of=AS_OF,
+            activations=[la.Activation(trigger="audience_entered", traits=["churn", "nope"])],
+        )
+    assert [p.rule for p in info.value.problems] == ["unknown trait 'nope'"]

@@ -200,7 +200,7 @@ def activation_problems(activations: list[Activation], graph: DataGraph) -> list
             )
         first.setdefault(target, i)
         for t in activation.traits:
-            if t not in graph.profile.traits:
+            if graph.trait_type(t) is None:
                 problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))
         targets = (
             [(f"{path}", activation.relationship, activation.entity_columns)]
