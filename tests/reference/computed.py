@@ -126,3 +126,16 @@ def _entity_values(evaluator: _Evaluator, profile: Any, trait: ComputedTrait) ->
 
 
 __all__ = ["computed_value", "derived_trait"]
+
+
+def sql_trait_tables(con: Any, graph: DataGraph) -> dict[str, list[Row]]:
+    """The rows of each SQL trait's query, run as written on a DuckDB connection, as the
+    tables ``sql_traits[i]`` the reference reads (their SQL is the warehouse's own)."""
+    out: dict[str, list[Row]] = {}
+    for i, spec in enumerate(graph.sql_traits):
+        cursor = con.execute(spec.sql)
+        columns = [d[0] for d in cursor.description]
+        out[f"sql_traits[{i}]"] = [
+            dict(zip(columns, row, strict=True)) for row in cursor.fetchall()
+        ]
+    return out
