@@ -932,6 +932,23 @@ WHERE signup_us IS NOT NULL AND _la_u(502, p, 0) < 0.98
     ]
 
 
+def _churn_scores_sql() -> list[str]:
+    """A data-science team's table behind the graph's SQL trait: a churn score per app
+    user_id (not per profile, so the trait's query maps it through the identifiers). Its
+    own random streams (900+), so no other table's rows change."""
+    return [
+        "CREATE SCHEMA IF NOT EXISTS ml",
+        "CREATE OR REPLACE TABLE ml.churn_scores "
+        "(user_id VARCHAR, churn_score DOUBLE, scored_at TIMESTAMPTZ)",
+        f"""
+INSERT INTO ml.churn_scores
+SELECT user_id, round(_la_u(900, p, 0), 3), _la_tz({_ago(7, 901, "p", "0")})
+FROM _la_profile
+WHERE user_id IS NOT NULL AND _la_u(902, p, 0) < 0.9
+""",
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Driver.
 
@@ -1000,6 +1017,7 @@ def _build(
         ("segment.order_completed", _order_completed_sql(products)),
         ("segment.checkout_started", _checkout_started_sql()),
         ("segment.tracks", _tracks_sql()),
+        ("ml.churn_scores", _churn_scores_sql()),
     ]
     try:
         for label, statements in steps:

@@ -5,6 +5,7 @@
 
 from linked_audiences import runs
 from linked_audiences.compiler import CompiledAudience, compile
+from linked_audiences.compute_traits import TraitValues, compute_traits
 from linked_audiences.conditions import (
     Audience,
     AudienceCondition,
@@ -52,11 +53,13 @@ __all__ = [
     "RunResult",
     "TraitCondition",
     "TraitReference",
+    "TraitValues",
     "UnsupportedFeature",
     "Warehouse",
     "Window",
     "__version__",
     "compile",
+    "compute_traits",
     "connect",
     "estimate",
     "preview",

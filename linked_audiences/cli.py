@@ -31,6 +31,7 @@ from linked_audiences.cli_common import (
     _warehouse_arg,
 )
 from linked_audiences.cli_runs import _cmd_deliver, _cmd_run, _cmd_run_due, _cmd_runs
+from linked_audiences.cli_traits import add_compute_traits
 from linked_audiences.conditions import Audience
 from linked_audiences.dialects import DIALECTS
 from linked_audiences.errors import DefinitionError, Problem, UnsupportedFeature
@@ -304,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     due.add_argument("--now", type=_as_of, metavar="TS", help="pretend it is TS (testing)")
     due.set_defaults(handler=_cmd_run_due)
+
+    add_compute_traits(commands)
 
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"

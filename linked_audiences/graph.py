@@ -19,6 +19,7 @@ from linked_audiences import documents
 from linked_audiences.accounts import Accounts
 from linked_audiences.datatypes import DataType
 from linked_audiences.errors import DefinitionError, Problem, json_path, path_part
+from linked_audiences.graph_traits import ComputedTrait, SqlTrait, derived_type
 
 MAX_DEPTH = 6
 """Deepest level a relationship may reach; the profile is level 1 (Segment's limit)."""
@@ -240,6 +241,13 @@ class DataGraph(_Model):
     accounts: Accounts | None = Field(
         None, description="Accounts (groups) and their member profiles, for account audiences."
     )
+    computed_traits: dict[str, ComputedTrait] = Field(
+        default_factory=dict,
+        description="Trait name → how it is aggregated from events or related entities.",
+    )
+    sql_traits: list[SqlTrait] = Field(
+        default_factory=list, description="Queries whose output columns become traits."
+    )
 
     _paths: dict[str, RelationshipPath] = PrivateAttr(default_factory=dict)
 
@@ -260,12 +268,17 @@ class DataGraph(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> DataGraph:
-        from linked_audiences.graph_validation import graph_problems
+        from linked_audiences.graph_validation import derived_trait_problems, graph_problems
 
         problems = [*name_problems(self), *graph_problems(self)]
         if problems:
             raise DefinitionError(problems)
         self._paths = dict(_walk(self))
+        # Computed traits name relationship paths and are checked like conditions: after
+        # the relationships themselves are known to be sound.
+        problems = derived_trait_problems(self)
+        if problems:
+            raise DefinitionError(problems)
         return self
 
     # -- lookups the validator and compiler share -------------------------------------------
@@ -282,6 +295,48 @@ class DataGraph(_Model):
 
     def relationship_paths(self) -> list[RelationshipPath]:
         return list(self._paths.values())
+
+    def sql_trait(self, name: str) -> SqlTrait | None:
+        """The SQL trait whose query outputs trait ``name``, or None."""
+        return next((s for s in self.sql_traits if name in s.traits), None)
+
+    def trait_path(self, trait: ComputedTrait) -> RelationshipPath | None:
+        """The last level of a relationship trait's dotted path, when the path is sound."""
+        node: RelationshipPath | None = None
+        for slug in trait.slugs:
+            child = self._paths.get(slug)
+            if child is None or child.parent is not node:
+                return None
+            node = child
+        return node
+
+    def trait_type(self, name: str) -> DataType | None:
+        """The type of a stored, computed or SQL trait; None when no trait has the name."""
+        if name in self.profile.traits:
+            return self.profile.traits[name]
+        computed = self.computed_traits.get(name)
+        if computed is not None:
+            return derived_type(computed, self._field_type(computed))
+        sql = self.sql_trait(name)
+        return sql.traits[name] if sql is not None else None
+
+    def trait_names(self) -> list[str]:
+        """Every trait a condition may read: stored, computed, then SQL traits."""
+        return [
+            *self.profile.traits,
+            *self.computed_traits,
+            *(n for s in self.sql_traits for n in s.traits),
+        ]
+
+    def _field_type(self, trait: ComputedTrait) -> DataType | None:
+        if trait.field is None:
+            return None
+        if trait.event is not None:
+            source = self.event(trait.event)
+            resolved = source.property_column(trait.field) if source else None
+            return resolved[1] if resolved else None
+        path = self.trait_path(trait)
+        return path.entity.columns.get(trait.field) if path else None
 
 
 def _walk(graph: DataGraph) -> Iterator[tuple[str, RelationshipPath]]:
@@ -338,6 +393,10 @@ def name_problems(graph: DataGraph) -> Iterator[Problem]:
     checks += [("$.profile.key", p.key, False)]
     checks += [("$.profile.identifiers_timestamp", p.identifiers_timestamp, False)]
     checks += [(f"$.profile.traits{path_part(t)}", t, False) for t in p.traits]
+    checks += [(f"$.computed_traits{path_part(t)}", t, False) for t in graph.computed_traits]
+    for i, sql in enumerate(graph.sql_traits):
+        checks += [(f"$.sql_traits[{i}].key", sql.key, False)]
+        checks += [(f"$.sql_traits[{i}].traits{path_part(t)}", t, False) for t in sql.traits]
     for i, e in enumerate(graph.entities):
         base = f"$.entities[{i}]"
         checks += [(f"{base}.table", e.table, True), (f"{base}.primary_key", e.primary_key, False)]
@@ -399,6 +458,7 @@ def relationship_json_paths(
 __all__ = [
     "MAX_DEPTH",
     "ColumnRef",
+    "ComputedTrait",
     "DataGraph",
     "Entity",
     "EventProperty",
@@ -408,6 +468,7 @@ __all__ = [
     "Profile",
     "Relationship",
     "RelationshipPath",
+    "SqlTrait",
     "TraitLink",
     "json_path",
     "parse_join_on",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from linked_audiences.errors import Problem
+from linked_audiences.conditions import walk
+from linked_audiences.errors import Problem, path_part
 from linked_audiences.graph import (
     MAX_DEPTH,
     DataGraph,
@@ -17,8 +18,9 @@ from linked_audiences.graph import (
     parse_junction_right,
     relationship_json_paths,
 )
+from linked_audiences.graph_traits import BY_TIME, ComputedTrait
 
-__all__ = ["graph_problems"]
+__all__ = ["derived_trait_problems", "graph_problems"]
 
 
 def graph_problems(graph: DataGraph) -> list[Problem]:
@@ -133,3 +135,128 @@ def _link_problems(
                 f"{path}.junction_table.right_join_on",
                 f"right_join_on must name {entity.slug!r}, got {child_ref.slug!r}",
             )
+
+
+# --------------------------------------------------------------------------------------------
+# Computed and SQL traits (on a graph whose relationships are already sound)
+# --------------------------------------------------------------------------------------------
+
+#: Types each function can aggregate (absent: any type).
+_FUNCTION_TYPES: dict[str, frozenset[str]] = {
+    "sum": frozenset({"number"}),
+    "avg": frozenset({"number"}),
+    "min": frozenset({"number", "date", "time", "timestamp"}),
+    "max": frozenset({"number", "date", "time", "timestamp"}),
+    # Joined as text: only strings have one spelling on every warehouse.
+    "unique_list": frozenset({"string"}),
+}
+
+
+def derived_trait_problems(graph: DataGraph) -> list[Problem]:
+    """Rule breaks of computed and SQL traits: names, sources, functions and filters."""
+    problems: list[Problem] = []
+    stored = set(graph.profile.traits)
+    for name, trait in graph.computed_traits.items():
+        base = f"$.computed_traits{path_part(name)}"
+        if name in stored:
+            problems.append(Problem(base, f"{name!r} is also a stored trait"))
+        problems.extend(_computed_problems(graph, trait, base))
+    seen = {*stored, *graph.computed_traits}
+    for i, sql in enumerate(graph.sql_traits):
+        base = f"$.sql_traits[{i}]"
+        if not sql.traits:
+            problems.append(Problem(f"{base}.traits", "an SQL trait outputs at least one trait"))
+        for name in sql.traits:
+            where = f"{base}.traits{path_part(name)}"
+            if name == sql.key:
+                problems.append(Problem(where, f"{name!r} is the key column, not a trait"))
+            elif name in seen:
+                problems.append(Problem(where, f"trait {name!r} is already defined"))
+            seen.add(name)
+    return problems
+
+
+def _computed_problems(graph: DataGraph, trait: ComputedTrait, base: str) -> Iterator[Problem]:
+    if (trait.event is None) == (trait.relationship is None):
+        yield Problem(base, "a computed trait needs exactly one of event or relationship")
+        return
+    if trait.event is not None:
+        source = graph.event(trait.event)
+        if source is None:
+            yield Problem(f"{base}.event", f"unknown event {trait.event!r}")
+            return
+        if trait.column is not None:
+            yield Problem(f"{base}.column", "an event trait aggregates a property, not a column")
+            return
+        what, kind = "property", "property"
+        resolved = source.property_column(trait.property) if trait.property else None
+        dtype = resolved[1] if resolved else None
+        if trait.property is not None and resolved is None:
+            rule = f"unknown property {trait.property!r} of event {source.name!r}"
+            yield Problem(f"{base}.property", rule)
+            return
+    else:
+        path = graph.trait_path(trait)
+        if path is None:
+            yield Problem(
+                f"{base}.relationship",
+                f"{trait.relationship!r} is not a path of relationship slugs from the "
+                "profile, each nested in the one before (joined by '.')",
+            )
+            return
+        if trait.property is not None:
+            yield Problem(f"{base}.property", "a relationship trait aggregates a column")
+            return
+        if trait.window is not None:
+            yield Problem(f"{base}.window", "a window applies to event traits only")
+            return
+        what, kind = "column", "column"
+        dtype = path.entity.columns.get(trait.column) if trait.column else None
+        if trait.column is not None and dtype is None:
+            rule = f"unknown column {trait.column!r} of entity {path.entity.slug!r}"
+            yield Problem(f"{base}.column", rule)
+            return
+        if trait.function in BY_TIME:
+            yield Problem(
+                f"{base}.function",
+                f"{trait.function!r} picks a value by event time; it needs an event",
+            )
+            return
+    if trait.field is None and trait.function != "count":
+        yield Problem(f"{base}.function", f"function {trait.function!r} needs a {what}")
+        return
+    allowed = _FUNCTION_TYPES.get(trait.function)
+    if dtype is not None and allowed is not None and dtype not in allowed:
+        yield Problem(
+            f"{base}.function",
+            f"function {trait.function!r} does not apply to a {dtype} {kind} "
+            f"(it takes {', '.join(sorted(allowed))})",
+        )
+        return
+    if trait.where is not None:
+        yield from _where_problems(graph, trait, f"{base}.where")
+
+
+def _where_problems(graph: DataGraph, trait: ComputedTrait, path: str) -> Iterator[Problem]:
+    """The filter, checked by the audience validator as an event's or entity's ``where``.
+
+    References are refused: a computed trait reads events and entities only, so it can
+    never depend on another trait (and no cycle among traits can exist)."""
+    from dataclasses import replace
+
+    from linked_audiences.validation import _node_problems, _Scope
+
+    assert trait.where is not None
+    for node_path, node in walk(trait.where, path):
+        if getattr(node, "reference", None) is not None:
+            yield Problem(
+                f"{node_path}.reference",
+                "a computed trait's where compares with values only (no references)",
+            )
+            return
+    scope = _Scope(graph, frozenset())
+    if trait.event is not None:
+        scope = replace(scope, place="event", event=graph.event(trait.event))
+    else:
+        scope = replace(scope, place="entity", entity=graph.trait_path(trait))
+    yield from _node_problems(trait.where, path, scope)

@@ -165,7 +165,7 @@ def _key_problems(key: str, graph: DataGraph) -> Iterator[Problem]:
     """A run event carries ``<audience key>: true|false`` next to trait values, entity columns
     (``<slug>__<column>``) and matched entities (under their slug); a key equal to one of
     those names would silently overwrite the flag or the value."""
-    if key in graph.profile.traits:
+    if graph.trait_type(key) is not None:
         yield Problem("$.key", f"{key!r} is also a profile trait, which run events may carry")
     for path in graph.relationship_paths():
         entity = path.entity
@@ -292,7 +292,7 @@ def _check_trait(node: TraitCondition, path: str, scope: _Scope) -> Iterable[Pro
         else:
             yield from _comparison_problems(node, account_type, path, scope)
         return
-    dtype = scope.graph.profile.traits.get(node.trait)
+    dtype = scope.graph.trait_type(node.trait)
     if dtype is None:
         yield Problem(f"{path}.trait", f"unknown trait {node.trait!r}")
         return
@@ -498,7 +498,7 @@ def _reference_problems(
             return
         name = f"account trait {ref.trait!r}"
     elif isinstance(ref, TraitReference):
-        ref_type = scope.graph.profile.traits.get(ref.trait)
+        ref_type = scope.graph.trait_type(ref.trait)
         if ref_type is None:
             yield Problem(f"{rpath}.trait", f"unknown trait {ref.trait!r}")
             return

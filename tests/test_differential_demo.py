@@ -22,6 +22,7 @@ from linked_audiences.demo import load_examples
 from linked_audiences.examples.generator import DEMO_AS_OF, build_demo_warehouse
 from linked_audiences.loading import validate_data
 
+from .reference.computed import sql_trait_tables
 from .reference.evaluator import Tables, evaluate
 
 pytestmark = pytest.mark.duckdb
@@ -437,7 +438,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     types: dict[str, dict[str, str]] = {}
     for schema, name in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment')"
+        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment', 'ml')"
     ).fetchall():
         cursor = con.execute(f'SELECT * FROM "{schema}"."{name}"')
         columns = [d[0] for d in cursor.description]
@@ -445,6 +446,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         tables[f"{schema}.{name}"] = [
             dict(zip(columns, row, strict=True)) for row in cursor.fetchall()
         ]
+    tables.update(sql_trait_tables(con, load_examples()[0]))  # the SQL traits' own rows
     yield con, tables, types
     con.close()
 

@@ -22,6 +22,7 @@ import linked_audiences as la
 from linked_audiences.dialects import get_dialect
 
 from .engines.standins import reparse
+from .reference.computed import sql_trait_tables
 from .reference.evaluator import evaluate
 from .reference.strategies import Scenario, scenarios
 
@@ -334,6 +335,7 @@ def demo_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """A 30-profile demo warehouse's rows and column types, read out of DuckDB."""
     import duckdb
 
+    from linked_audiences.demo import load_examples
     from linked_audiences.examples.generator import build_demo_warehouse
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
@@ -345,12 +347,13 @@ def demo_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     tables, types = {}, {}
     for schema, name in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment')"
+        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment', 'ml')"
     ).fetchall():
         cursor = con.execute(f'SELECT * FROM "{schema}"."{name}"')
         columns = [d[0] for d in cursor.description]
         types[f"{schema}.{name}"] = {d[0]: spec[str(d[1])] for d in cursor.description}
         tables[f"{schema}.{name}"] = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    tables.update(sql_trait_tables(con, load_examples()[0]))  # the SQL traits' own rows
     con.close()
     return tables, types
 
@@ -369,7 +372,7 @@ def test_example_audiences_on_redshift(redshift: Any, demo_rows: tuple[Any, Any]
     cursor = redshift.cursor()
     cursor.paramstyle = "qmark"
     try:
-        load_tables(cursor, tables, types)
+        load_tables(cursor, {t: rows for t, rows in tables.items() if t in types}, types)
         for audience in examples:
             result = evaluate(audience, graph, tables, DEMO_AS_OF, examples)
             compiled = la.compile(

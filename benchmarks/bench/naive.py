@@ -68,6 +68,8 @@ class _Builder:
         if isinstance(node, TraitCondition):
             if node.without:
                 raise NotNaive("a trait condition with without")
+            if node.trait not in self.graph.profile.traits:
+                raise NotNaive("a computed or SQL trait (no one-join form)")
             self.traits()
             dtype = self.graph.profile.traits[node.trait]
             x = exp.column(node.trait, "tr")

@@ -23,6 +23,7 @@ from linked_audiences.datatypes import (
 )
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph, EventSource
+from linked_audiences.graph_traits import COUNTING
 from linked_audiences.sql import (
     MAX_MOMENT,
     MIN_MOMENT,
@@ -121,11 +122,28 @@ class CompileContext:
 
     def trait_storage(self, name: str) -> Storage:
         """Wide traits are stored columns; long-layout traits are parsed from text into an
-        instant (timestamps) or a DATE."""
+        instant (timestamps) or a DATE. A computed trait keeps its source column's kind; an
+        SQL trait is taken to be what its declared type says."""
         profile = self.graph.profile
+        if name not in profile.traits:
+            return self._derived_storage(name)
         if profile.traits_layout == "wide":
             return self.storage(profile.traits_table, name, profile.traits[name])
         return "date" if profile.traits.get(name) == "date" else "aware"
+
+    def _derived_storage(self, name: str) -> Storage:
+        dtype = self.graph.trait_type(name)
+        computed = self.graph.computed_traits.get(name)
+        if dtype == "timestamp" and computed is not None and computed.field is not None:
+            if computed.event is not None:
+                source = self.graph.event(computed.event)
+                assert source is not None
+                column, _ = source.property_column(computed.field)  # type: ignore[misc]
+                return self.storage(source.table, column, dtype)
+            path = self.graph.trait_path(computed)
+            assert path is not None
+            return self.storage(path.entity.table, computed.field, dtype)
+        return storage_of(None, dtype or "string")
 
     def as_declared(self, x: exp.Expr, dtype: DataType, storage: Storage) -> exp.Expr:
         """A date-like column as its declared type sees it: a timestamp declared ``date``
@@ -191,24 +209,40 @@ class CompileContext:
 
     TRAITS = "la_traits"
 
-    def trait(self, alias: str, name: str) -> exp.Column:
-        """The typed value of a trait in the traits CTE joined as ``alias``."""
+    def trait(self, alias: str, name: str) -> exp.Expr:
+        """The typed value of a trait in the traits CTE joined as ``alias``.
+
+        A count (computed trait) is 0, not NULL, for a profile without a row anywhere."""
         self.traits_used.add(name)
+        computed = self.graph.computed_traits.get(name)
+        if computed is not None and computed.function in COUNTING:
+            return exp.Coalesce(this=col(alias, name), expressions=[exp.Literal.number(0)])
         return col(alias, name)
 
-    def traits_ctes(self) -> list[tuple[str, exp.Select]]:
-        """The traits CTE(s), built last but placed first: one row per profile, typed."""
+    def traits_ctes(self) -> list[tuple[str, exp.Query]]:
+        """The traits CTE(s), built last but placed first: one row per profile, typed.
+
+        Computed and SQL traits get CTEs of their own, which the traits CTE joins next to
+        the stored traits (compiler/computed.py)."""
         if not self.traits_used:
             return []
+        derived = sorted(n for n in self.traits_used if n not in self.graph.profile.traits)
+        if derived:
+            from linked_audiences.compiler.computed import derived_traits_ctes
+
+            return derived_traits_ctes(self, derived)
+        return self.stored_traits_ctes(sorted(self.traits_used), self.TRAITS)
+
+    def stored_traits_ctes(self, names: list[str], name: str) -> list[tuple[str, exp.Query]]:
+        """The stored traits ``names`` as the CTE ``name``: one row per profile, typed."""
         profile = self.graph.profile
-        names = sorted(self.traits_used)
         if profile.traits_layout == "wide":
             select = exp.select(
                 exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True, copy=False),
                 *(exp.alias_(col("t", n), n, quoted=True, copy=False) for n in names),
             ).from_(table(profile.traits_table, "t"))
-            return [(self.TRAITS, select)]
-        text_cte = "la_traits_text"
+            return [(name, select)]
+        text_cte = f"{name}_text"
         pivot = (
             exp.select(
                 exp.alias_(col("t", profile.key), PROFILE_ID, quoted=True, copy=False),
@@ -244,7 +278,7 @@ class CompileContext:
                 for n in names
             ),
         ).from_(cte_ref(text_cte, "x"))
-        return [(text_cte, pivot), (self.TRAITS, typed)]
+        return [(text_cte, pivot), (name, typed)]
 
     def from_text(self, text: exp.Expr, dtype: DataType) -> exp.Expr:
         """Parse text as ``dtype`` (long-layout traits, ISO strings); bad text is NULL."""

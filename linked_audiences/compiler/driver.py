@@ -25,6 +25,7 @@ from linked_audiences.conditions import (
     GroupCondition,
     TraitCondition,
 )
+from linked_audiences.graph_traits import COUNTING
 from linked_audiences.validation import ANONYMOUS_IDENTIFIER_TYPE, UNIVERSE_IDENTIFIER_TYPES
 
 
@@ -33,7 +34,8 @@ class Driver:
     """``node``: the CTE of a needed node (it holds for every row read); ``union``: the
     union of one needed node's CTE per branch of a root ``or``; ``traits``: the traits CTE
     (a needed trait comparison, or a needed entity reached through a trait, rejects profiles
-    without traits); ``universe``: every profile of the universe."""
+    without traits; not a computed count, which is 0 for them); ``universe``: every profile
+    of the universe."""
 
     kind: Literal["node", "union", "traits", "universe"]
     nodes: tuple[Condition, ...] = ()
@@ -98,11 +100,19 @@ class _Chooser:
                 isinstance(node, TraitCondition)
                 and not node.without
                 and node.operator != "not_exists"
+                and not _zero_without_row(self.ctx, node.trait)
             ):
                 traits = True  # false on NULL: a profile without traits is never a member
         if fallback is not None:
             return Driver("node", (fallback,))
         return Driver("traits") if traits else None
+
+
+def _zero_without_row(ctx: CompileContext, trait: str) -> bool:
+    """A computed count is 0, not NULL, for a profile without any row in the traits CTE,
+    so a comparison with it may hold for profiles the traits CTE does not list."""
+    computed = ctx.graph.computed_traits.get(trait)
+    return computed is not None and computed.function in COUNTING
 
 
 def _present(node: EntityCondition | EventCondition) -> bool:

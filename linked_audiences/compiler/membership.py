@@ -338,7 +338,8 @@ class Membership:
         return value, self.ctx.storage(rel.entity.table, reference.column, declared)
 
     def _trait(self, node: TraitCondition, scope: Scope, holds: Holds, required: bool) -> exp.Expr:
-        dtype = self.ctx.graph.profile.traits[node.trait]
+        dtype = self.ctx.graph.trait_type(node.trait)
+        assert dtype is not None
         x = self.ctx.trait(scope.traits(), node.trait)
         predicate = self._comparison(node, x, dtype, scope, self.ctx.trait_storage(node.trait))
         if not node.without:

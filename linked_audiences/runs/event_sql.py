@@ -70,9 +70,9 @@ def events_insert(
                 ),
             )
         )
-        kinds = sql.graph.profile.traits
+        # Stored, computed and SQL traits alike; computed windows end at the run's as_of.
         traits = [
-            (t, sql.dialect.payload_value(ctx.trait("tr", t), kinds.get(t)))
+            (t, sql.dialect.payload_value(ctx.trait("tr", t), sql.graph.trait_type(t)))
             for t in activation.traits
         ]
     entity_columns: list[tuple[str, exp.Expr]] = []

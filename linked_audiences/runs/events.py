@@ -235,7 +235,7 @@ def activation_problems(
                 known = graph.accounts.traits if graph.accounts is not None else {}
                 if t not in known:
                     problems.append(Problem(f"{path}.traits", f"unknown account trait {t!r}"))
-            elif t not in graph.profile.traits:
+            elif graph.trait_type(t) is None:
                 problems.append(Problem(f"{path}.traits", f"unknown trait {t!r}"))
         targets = (
             [(f"{path}", activation.relationship, activation.entity_columns)]

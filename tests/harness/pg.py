@@ -11,7 +11,7 @@ import duckdb
 
 import linked_audiences as la
 
-DEMO_SCHEMAS = "('ps_materialize', 'prod', 'segment')"
+DEMO_SCHEMAS = "('ps_materialize', 'prod', 'segment', 'ml')"
 
 
 def pg_url(postgres_dsn: str, database: str) -> str:

@@ -505,6 +505,10 @@ class _Evaluator:
         (no row ⇒ NULL). ``long``: rows (key, ``name``, ``value``) of the profile and trait;
         the greatest non-NULL text wins (docs/semantics.md), cast to the declared type.
         """
+        if name not in self.graph.profile.traits:  # computed and SQL traits
+            from tests.reference.computed import derived_trait
+
+            return derived_trait(self, profile, name)
         if profile not in self._traits:
             self._traits[profile] = self._load_traits(profile)
         return self._traits[profile].get(name)
@@ -565,7 +569,7 @@ class _Evaluator:
     def trait_holds(self, node: TraitCondition, ctx: _Context) -> bool:
         """SPEC §3 ``trait``: the profile's trait compared with a value or a reference;
         ``without`` ⇒ the complement over the universe."""
-        dtype = self.graph.profile.traits[node.trait]
+        dtype = self.graph.trait_type(node.trait) or "string"
         x = self.trait(ctx.profile, node.trait)
         return self.compare(node, x, dtype, ctx) != node.without
 
