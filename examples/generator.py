@@ -139,6 +139,19 @@ _TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("cart_id", "VARCHAR"),
         ("product_sku", "VARCHAR"),
     ),
+    "prod.cart_line": (
+        ("cart_id", "VARCHAR"),
+        ("line_no", "BIGINT"),
+        ("product_sku", "VARCHAR"),
+        ("quantity", "BIGINT"),
+        ("unit_price", "DOUBLE"),
+    ),
+    "prod.cart_line_discount": (
+        ("cart_id", "VARCHAR"),
+        ("line_no", "BIGINT"),
+        ("code", "VARCHAR"),
+        ("amount", "DOUBLE"),
+    ),
     "prod.cart": (
         ("id", "VARCHAR"),
         ("user_id", "VARCHAR"),
@@ -197,6 +210,8 @@ _REPORT_ORDER = (
     "prod.merchant_category",
     "prod.cart",
     "prod.cart_product",
+    "prod.cart_line",
+    "prod.cart_line_discount",
     "prod.product",
     "segment.order_completed",
     "segment.checkout_started",
@@ -795,6 +810,28 @@ JOIN (SELECT cart_no, sum(CAST(price AS DECIMAL(18, 2))) AS total
     ]
 
 
+def _cart_line_sql() -> list[str]:
+    """Cart lines keyed by (cart, line number) — a composite key — and discounts keyed by
+    (cart, line number, code), joined to their line on both columns: one line per cart
+    item, one or two discounts with different codes on three lines in ten (their own
+    random streams, so no other table changes)."""
+    codes = _list(["WELCOME10", "BUNDLE", "VIP5"])
+    return [
+        """
+INSERT INTO prod.cart_line
+SELECT cart_id, item_no % 8 + 1, product_sku, 1 + _la_n(800, item_no, 0, 4), price
+FROM _la_cart_item
+""",
+        f"""
+INSERT INTO prod.cart_line_discount
+SELECT cart_id, item_no % 8 + 1, {codes}[1 + (_la_n(802, item_no, 0, 3) + k) % 3],
+    _la_money(1 + 20 * _la_u(803, item_no, k))
+FROM (SELECT *, unnest(range(1 + _la_n(804, item_no, 0, 2))) AS k FROM _la_cart_item)
+WHERE _la_u(801, item_no, 0) < 0.3
+""",
+    ]
+
+
 def _event_spine(stream: int, table_no: int, count: str) -> str:
     """One row per (profile, k) for k < ``count`` (at most 32), with the common Segment event
     columns. Ids number (profile, k, table) so that they are unique across all event tables."""
@@ -1012,6 +1049,8 @@ def _build(
         ("prod.card_transaction", _transaction_sql(merchants)),
         ("prod.cart_product", cart[:3]),
         ("prod.cart", cart[3:]),
+        ("prod.cart_line", _cart_line_sql()[:1]),
+        ("prod.cart_line_discount", _cart_line_sql()[1:]),
         ("segment.pages", _pages_sql(products)),
         ("segment.product_viewed", _product_viewed_sql(products)),
         ("segment.order_completed", _order_completed_sql(products)),

@@ -27,6 +27,7 @@ from linked_audiences.graph import (
     DataGraph,
     EventProperty,
     Relationship,
+    as_list,
     parse_join_on,
     parse_junction_left,
     parse_junction_right,
@@ -217,7 +218,7 @@ def _uses(graph: DataGraph) -> Iterator[_Use]:
     entity_cols: dict[str, list[_Col]] = {}
     for i, entity in enumerate(graph.entities):
         base = f"$.entities[{i}]"
-        cols: list[_Col] = [(f"{base}.primary_key", entity.primary_key, None)]
+        cols: list[_Col] = [(f"{base}.primary_key", c, None) for c in entity.key_columns]
         cols += [(f"{base}.columns.{c}", c, kind) for c, kind in entity.columns.items()]
         entity_cols[entity.slug] = cols
     slugs = {e.slug: i for i, e in enumerate(graph.entities)}
@@ -265,22 +266,21 @@ def _relationship_uses(
     if rel.trait is not None:
         add(rel.related_entity, f"{path}.trait.join_key", rel.trait.join_key)
     if rel.join_on is not None:
-        for ref in parse_join_on(rel.join_on):
-            add(ref.slug, f"{path}.join_on", ref.column)
+        for text in as_list(rel.join_on):
+            for ref in parse_join_on(text):
+                add(ref.slug, f"{path}.join_on", ref.column)
     junction = rel.junction_table
     if junction is not None:
-        left_ref, left = parse_junction_left(junction.left_join_on)
-        right, right_ref = parse_junction_right(junction.right_join_on)
-        add(left_ref.slug, f"{path}.junction_table.left_join_on", left_ref.column)
-        add(right_ref.slug, f"{path}.junction_table.right_join_on", right_ref.column)
-        yield (
-            f"{path}.junction_table.table",
-            junction.table,
-            [
-                (f"{path}.junction_table.left_join_on", left, None),
-                (f"{path}.junction_table.right_join_on", right, None),
-            ],
-        )
+        own: list[_Col] = []
+        for text in as_list(junction.left_join_on):
+            left_ref, left = parse_junction_left(text)
+            add(left_ref.slug, f"{path}.junction_table.left_join_on", left_ref.column)
+            own.append((f"{path}.junction_table.left_join_on", left, None))
+        for text in as_list(junction.right_join_on):
+            right, right_ref = parse_junction_right(text)
+            add(right_ref.slug, f"{path}.junction_table.right_join_on", right_ref.column)
+            own.append((f"{path}.junction_table.right_join_on", right, None))
+        yield f"{path}.junction_table.table", junction.table, own
 
 
 def _table_names(graph: DataGraph) -> set[str]:

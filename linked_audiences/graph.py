@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -60,18 +60,34 @@ class Profile(_Model):
     )
 
 
+Columns = Annotated[list[str], Field(min_length=1)]
+"""A composite key or a list of equalities: one or more, in declared order."""
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    """A one-column key (or one equality) as the one-item list a composite one is."""
+    return [value] if isinstance(value, str) else list(value)
+
+
 class Entity(_Model):
     """Any warehouse table a condition can filter on: accounts, cards, carts, …"""
 
     slug: str = Field(pattern=_SLUG)
     table: str
-    primary_key: str
+    primary_key: str | Columns = Field(
+        description="The key column, or the key's columns in order (a composite key)."
+    )
     name: str | None = None
     description: str | None = None
     columns: dict[str, DataType] = Field(
         default_factory=dict,
         description="Column name → type, for every column a condition may use.",
     )
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The primary key's columns, in declared order (one for a one-column key)."""
+        return as_list(self.primary_key)
 
 
 class ExternalIdLink(_Model):
@@ -92,9 +108,13 @@ class JunctionTable(_Model):
     """A many-to-many link table; its columns are join keys, never filters (as in Segment)."""
 
     table: str
-    primary_key: str
-    left_join_on: str = Field(description='"<left slug>.<column> = <junction column>"')
-    right_join_on: str = Field(description='"<junction column> = <right slug>.<column>"')
+    primary_key: str | Columns
+    left_join_on: str | Columns = Field(
+        description='"<left slug>.<column> = <junction column>" (a list for a composite key)'
+    )
+    right_join_on: str | Columns = Field(
+        description='"<junction column> = <right slug>.<column>" (a list for a composite key)'
+    )
 
 
 class Relationship(_Model):
@@ -106,7 +126,11 @@ class Relationship(_Model):
     description: str | None = None
     external_id: ExternalIdLink | None = None
     trait: TraitLink | None = None
-    join_on: str | None = Field(None, description='"<left slug>.<column> = <right slug>.<column>"')
+    join_on: str | Columns | None = Field(
+        None,
+        description='"<left slug>.<column> = <right slug>.<column>", or a list of such '
+        "equalities (all must hold: a composite key)",
+    )
     junction_table: JunctionTable | None = None
     relationships: list[Relationship] = Field(default_factory=list)
 
@@ -183,21 +207,31 @@ class RelationshipPath:
             yield node
             node = node.parent
 
-    def join_columns(self) -> tuple[str, str]:
-        """(parent column, child column) for a ``join_on`` relationship."""
+    def join_pairs(self) -> list[tuple[str, str]]:
+        """(parent column, child column) per equality of a ``join_on`` relationship."""
         assert self.relationship.join_on is not None and self.parent is not None
-        left, right = parse_join_on(self.relationship.join_on)
-        if left.slug == self.parent.entity.slug and right.slug == self.entity.slug:
-            return left.column, right.column
-        return right.column, left.column
+        pairs = []
+        for text in as_list(self.relationship.join_on):
+            left, right = parse_join_on(text)
+            if left.slug == self.parent.entity.slug and right.slug == self.entity.slug:
+                pairs.append((left.column, right.column))
+            else:
+                pairs.append((right.column, left.column))
+        return pairs
 
-    def junction_columns(self) -> tuple[str, str, str, str]:
-        """(parent column, junction left column, junction right column, child column)."""
+    def junction_pairs(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """([(parent column, junction column)], [(junction column, child column)])."""
         junction = self.relationship.junction_table
         assert junction is not None
-        parent_ref, junction_left = parse_junction_left(junction.left_join_on)
-        junction_right, child_ref = parse_junction_right(junction.right_join_on)
-        return parent_ref.column, junction_left, junction_right, child_ref.column
+        left = [parse_junction_left(t) for t in as_list(junction.left_join_on)]
+        right = [parse_junction_right(t) for t in as_list(junction.right_join_on)]
+        return [(ref.column, j) for ref, j in left], [(j, ref.column) for j, ref in right]
+
+    def parent_key_columns(self) -> list[str]:
+        """The parent entity's columns this relationship joins on (a nested relationship)."""
+        if self.relationship.junction_table is not None:
+            return [p for p, _ in self.junction_pairs()[0]]
+        return [p for p, _ in self.join_pairs()]
 
 
 def parse_join_on(text: str) -> tuple[ColumnRef, ColumnRef]:
@@ -399,7 +433,8 @@ def name_problems(graph: DataGraph) -> Iterator[Problem]:
         checks += [(f"$.sql_traits[{i}].traits{path_part(t)}", t, False) for t in sql.traits]
     for i, e in enumerate(graph.entities):
         base = f"$.entities[{i}]"
-        checks += [(f"{base}.table", e.table, True), (f"{base}.primary_key", e.primary_key, False)]
+        checks += [(f"{base}.table", e.table, True)]
+        checks += [(f"{base}.primary_key", c, False) for c in e.key_columns]
         checks += [(f"{base}.columns{path_part(c)}", c, False) for c in e.columns]
     for path, _, rel, _ in relationship_json_paths(graph.relationships):
         link = rel.external_id or rel.trait
@@ -414,7 +449,9 @@ def name_problems(graph: DataGraph) -> Iterator[Problem]:
         if rel.junction_table is not None:
             j = rel.junction_table
             checks += [(f"{path}.junction_table.table", j.table, True)]
-            checks += [(f"{path}.junction_table.primary_key", j.primary_key, False)]
+            checks += [
+                (f"{path}.junction_table.primary_key", c, False) for c in as_list(j.primary_key)
+            ]
     for i, ev in enumerate(graph.events):
         base = f"$.events[{i}]"
         checks += [(f"{base}.table", ev.table, True), (f"{base}.timestamp", ev.timestamp, False)]
@@ -470,6 +507,7 @@ __all__ = [
     "RelationshipPath",
     "SqlTrait",
     "TraitLink",
+    "as_list",
     "json_path",
     "parse_join_on",
     "parse_junction_left",

@@ -13,6 +13,7 @@ from linked_audiences.graph import (
     DataGraph,
     Entity,
     Relationship,
+    as_list,
     parse_join_on,
     parse_junction_left,
     parse_junction_right,
@@ -28,6 +29,16 @@ def graph_problems(graph: DataGraph) -> list[Problem]:
     problems: list[Problem] = []
     add = problems.append
     entities = {e.slug: e for e in graph.entities}
+
+    for i, e in enumerate(graph.entities):
+        repeated = [c for c, n in Counter(e.key_columns).items() if n > 1]
+        if repeated:
+            add(
+                Problem(
+                    f"$.entities[{i}].primary_key",
+                    f"the primary key names {repeated[0]!r} twice",
+                )
+            )
 
     for slug, n in Counter(e.slug for e in graph.entities).items():
         if n > 1:
@@ -102,39 +113,67 @@ def _link_problems(
         if rel.trait.name not in graph.profile.traits:
             yield Problem(f"{path}.trait.name", f"unknown trait {rel.trait.name!r}")
     elif rel.join_on is not None:
+        yield from _join_on_problems(path, rel.join_on, entity, parent_entity)
+    elif rel.junction_table is not None:
+        junction = rel.junction_table
+        for side, texts in (
+            ("left_join_on", junction.left_join_on),
+            ("right_join_on", junction.right_join_on),
+        ):
+            for where, text in _items(f"{path}.junction_table.{side}", texts):
+                try:
+                    if side == "left_join_on":
+                        ref, _ = parse_junction_left(text)
+                        want = parent_entity
+                    else:
+                        _, ref = parse_junction_right(text)
+                        want = entity
+                except ValueError as exc:
+                    yield Problem(where, str(exc))
+                    continue
+                if want is not None and ref.slug != want.slug:
+                    yield Problem(where, f"{side} must name {want.slug!r}, got {ref.slug!r}")
+        if isinstance(junction.left_join_on, list) or isinstance(junction.right_join_on, list):
+            lefts, rights = as_list(junction.left_join_on), as_list(junction.right_join_on)
+            if len(lefts) != len(rights):
+                yield Problem(
+                    f"{path}.junction_table",
+                    f"left_join_on has {len(lefts)} equalities and right_join_on {len(rights)}; "
+                    "a junction row links one parent to one child, so they come in pairs",
+                )
+
+
+def _items(path: str, value: str | list[str]) -> list[tuple[str, str]]:
+    """(JSON path, text) per equality: ``join_on`` itself, or ``join_on[i]`` of a list."""
+    if isinstance(value, str):
+        return [(path, value)]
+    return [(f"{path}[{i}]", text) for i, text in enumerate(value)]
+
+
+def _join_on_problems(
+    path: str, join_on: str | list[str], entity: Entity | None, parent_entity: Entity | None
+) -> Iterator[Problem]:
+    """Each equality joins the parent entity and this one; no column pair repeats."""
+    seen: set[tuple[str, str]] = set()
+    for where, text in _items(f"{path}.join_on", join_on):
         try:
-            left, right = parse_join_on(rel.join_on)
+            left, right = parse_join_on(text)
         except ValueError as exc:
-            yield Problem(f"{path}.join_on", str(exc))
-            return
+            yield Problem(where, str(exc))
+            continue
         if parent_entity is None or entity is None:
-            return
-        pair = {left.slug, right.slug}
-        if pair != {parent_entity.slug, entity.slug}:
+            continue
+        if {left.slug, right.slug} != {parent_entity.slug, entity.slug}:
             yield Problem(
-                f"{path}.join_on",
+                where,
                 f"join_on must join {parent_entity.slug!r} and "
                 f"{entity.slug!r}, got {left.slug!r} and {right.slug!r}",
             )
-            return
-    elif rel.junction_table is not None:
-        junction = rel.junction_table
-        try:
-            parent_ref, _ = parse_junction_left(junction.left_join_on)
-            _, child_ref = parse_junction_right(junction.right_join_on)
-        except ValueError as exc:
-            yield Problem(f"{path}.junction_table", str(exc))
-            return
-        if parent_entity is not None and parent_ref.slug != parent_entity.slug:
-            yield Problem(
-                f"{path}.junction_table.left_join_on",
-                f"left_join_on must name {parent_entity.slug!r}, got {parent_ref.slug!r}",
-            )
-        if entity is not None and child_ref.slug != entity.slug:
-            yield Problem(
-                f"{path}.junction_table.right_join_on",
-                f"right_join_on must name {entity.slug!r}, got {child_ref.slug!r}",
-            )
+            continue
+        pair = (left.column, right.column)
+        if pair in seen:
+            yield Problem(where, f"the equality {text!r} repeats")
+        seen.add(pair)
 
 
 # --------------------------------------------------------------------------------------------

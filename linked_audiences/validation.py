@@ -175,7 +175,7 @@ def _key_problems(key: str, graph: DataGraph) -> Iterator[Problem]:
                 f"{key!r} is also a relationship, whose matched entities run events may carry",
             )
         column = key.removeprefix(f"{path.slug}__")
-        if column != key and (column in entity.columns or column == entity.primary_key):
+        if column != key and (column in entity.columns or column in entity.key_columns):
             yield Problem(
                 "$.key",
                 f"{key!r} is the name run events give to column {column!r} of {path.slug!r}",

@@ -101,6 +101,19 @@ EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("mcc_code", "VARCHAR"),
         ("is_travel", "BOOLEAN"),
     ],
+    "prod.cart_line": [
+        ("cart_id", "VARCHAR"),
+        ("line_no", "BIGINT"),
+        ("product_sku", "VARCHAR"),
+        ("quantity", "BIGINT"),
+        ("unit_price", "DOUBLE"),
+    ],
+    "prod.cart_line_discount": [
+        ("cart_id", "VARCHAR"),
+        ("line_no", "BIGINT"),
+        ("code", "VARCHAR"),
+        ("amount", "DOUBLE"),
+    ],
     "ps_materialize.account_traits": [
         ("group_id", "VARCHAR"),
         ("name", "VARCHAR"),
@@ -253,6 +266,9 @@ def test_primary_keys_are_unique_and_foreign_keys_resolve(con: duckdb.DuckDBPyCo
         ("prod.cart_product", "id"),
         ("prod.product", "sku"),
         ("ps_materialize.id_graph", "segment_id"),
+        ("ps_materialize.account_traits", "group_id"),
+        ("prod.cart_line", "(cart_id, line_no)"),
+        ("prod.cart_line_discount", "(cart_id, line_no, code)"),
         ("segment.tracks", "id"),
         *[(table, "id") for table in EVENT_TABLES],
     ]:
@@ -264,6 +280,7 @@ def test_primary_keys_are_unique_and_foreign_keys_resolve(con: duckdb.DuckDBPyCo
         ("prod.merchant", "category_id", "prod.merchant_category", "id"),
         ("prod.cart_product", "cart_id", "prod.cart", "id"),
         ("prod.cart_product", "product_sku", "prod.product", "sku"),
+        ("prod.cart_line", "cart_id", "prod.cart", "id"),
         ("segment.order_completed", "product_id", "prod.product", "sku"),
         ("segment.product_viewed", "product_id", "prod.product", "sku"),
     ]:
@@ -886,3 +903,19 @@ def test_accounts_have_members_and_edge_cases(bigger: duckdb.DuckDBPyConnection)
         )
         == 0
     )
+
+
+def test_discounts_belong_to_a_cart_line(bigger: duckdb.DuckDBPyConnection) -> None:
+    """The composite join (cart, line number) resolves; some lines have two discounts."""
+    orphans = _one(
+        bigger,
+        "SELECT count(*) FROM prod.cart_line_discount AS d ANTI JOIN prod.cart_line AS l "
+        "ON l.cart_id = d.cart_id AND l.line_no = d.line_no",
+    )
+    assert orphans == 0
+    twice = _one(
+        bigger,
+        "SELECT count(*) FROM (SELECT cart_id, line_no FROM prod.cart_line_discount "
+        "GROUP BY ALL HAVING count(*) = 2)",
+    )
+    assert isinstance(twice, int) and twice > 0

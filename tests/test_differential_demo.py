@@ -381,6 +381,54 @@ def _acct(trait: str, op: str, v: Any = None, **kw: Any) -> dict:
     }
 
 
+# Composite keys: cart lines keyed by (cart, line number), discounts by (cart, line, code),
+# joined to their line on two columns: counts by distinct composite key, aggregates that
+# read each line once, path mode (an ancestor reference), without, `or` splits.
+VARIANTS.update(
+    {
+        "composite_counts_and_sums": _ent(
+            "user-carts",
+            _or(
+                _ent("cart-lines", count={"at_least": 3}),
+                _ent("cart-lines", aggregate=_agg("sum", "quantity", "greater_than", 8)),
+                _ent(
+                    "cart-lines",
+                    _ent("line-discounts", count={"exactly": 2}),
+                ),
+            ),
+        ),
+        "composite_path_mode_and_without": _ent(
+            "user-carts",
+            _and(
+                _ent(
+                    "cart-lines",
+                    _and(
+                        _col(
+                            "unit_price",
+                            "less_than",
+                            reference={"relationship": "user-carts", "column": "total"},
+                        ),
+                        _ent("line-discounts", _col("amount", "greater_than", 5)),
+                    ),
+                ),
+                _ent("cart-lines", _col("quantity", "equals", 4), without=True),
+            ),
+        ),
+        "composite_flat_chain": _ent(
+            "user-carts",
+            _ent(
+                "cart-lines",
+                _ent(
+                    "line-discounts",
+                    _col("code", "equals", reference={"trait": "preferred_category"}),
+                    without=True,
+                ),
+            ),
+        ),
+    }
+)
+
+
 # Account audiences ("level": "account"): any / all / none of the members, empty accounts,
 # account traits and references, account audiences naming account audiences, profile
 # audiences and entities inside `users`.

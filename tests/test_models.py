@@ -169,16 +169,13 @@ def test_graph_paths_and_depth(demo_graph: la.DataGraph) -> None:
         "account-cards",
         "user-accounts",
     ]
-    assert demo_graph.relationship("card-transactions").join_columns() == ("id", "card_id")  # type: ignore[union-attr]
-    assert demo_graph.relationship("transaction-merchant").join_columns() == (  # type: ignore[union-attr]
-        "merchant_id",
-        "id",
-    )
-    assert demo_graph.relationship("cart-products").junction_columns() == (  # type: ignore[union-attr]
-        "id",
-        "cart_id",
-        "product_sku",
-        "sku",
+    assert demo_graph.relationship("card-transactions").join_pairs() == [("id", "card_id")]  # type: ignore[union-attr]
+    assert demo_graph.relationship("transaction-merchant").join_pairs() == [  # type: ignore[union-attr]
+        ("merchant_id", "id")
+    ]
+    assert demo_graph.relationship("cart-products").junction_pairs() == (  # type: ignore[union-attr]
+        [("id", "cart_id")],
+        [("product_sku", "sku")],
     )
     assert demo_graph.relationship("nope") is None
 

@@ -868,8 +868,8 @@ CART_PRODUCTS = ["relationships", 1, "relationships", 0]
 GRAPH_CASES: list[tuple[str, Any, str, str]] = [
     (
         "entity slug repeats",
-        lambda d: d["entities"].append(copy.deepcopy(d["entities"][0])),
-        "$.entities[7].slug",
+        lambda d: d["entities"].insert(1, copy.deepcopy(d["entities"][0])),
+        "$.entities[1].slug",
         "entity slug 'account' repeats",
     ),
     (
@@ -939,7 +939,7 @@ GRAPH_CASES: list[tuple[str, Any, str, str]] = [
     (
         "junction malformed",
         _set([*CART_PRODUCTS, "junction_table", "left_join_on"], "cart.id = x.cart_id"),
-        "$.relationships[1].relationships[0].junction_table",
+        "$.relationships[1].relationships[0].junction_table.left_join_on",
         "expected '<left slug>.<column>",
     ),
     (

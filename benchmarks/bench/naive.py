@@ -116,7 +116,7 @@ class _Builder:
         assert rel is not None
         row = self.alias("e")
         self._join(rel, row, rows)
-        present = exp.not_(exp.column(rel.entity.primary_key, row).is_(exp.null()))
+        present = exp.not_(exp.column(rel.entity.key_columns[0], row).is_(exp.null()))
         inner = {**rows, rel.slug: row}
         if node.where is None:
             return present
@@ -138,20 +138,24 @@ class _Builder:
             self.traits()
             on = exp.column(link.trait.join_key, row).eq(exp.column(link.trait.name, "tr"))
         elif link.junction_table is not None:
-            parent_col, left, right, child_col = rel.junction_columns()
+            lefts, rights = rel.junction_pairs()
             junction = self.alias("j")
             parent = rows[rel.parent.slug] if rel.parent else "u"
             self.joins.append(
                 (
                     exp.to_table(link.junction_table.table).as_(junction),
-                    exp.column(left, junction).eq(exp.column(parent_col, parent)),
+                    exp.and_(
+                        *(exp.column(j, junction).eq(exp.column(p, parent)) for p, j in lefts)
+                    ),
                 )
             )
-            on = exp.column(child_col, row).eq(exp.column(right, junction))
+            on = exp.and_(*(exp.column(c, row).eq(exp.column(j, junction)) for j, c in rights))
         else:
             assert rel.parent is not None
-            parent_col, child_col = rel.join_columns()
-            on = exp.column(child_col, row).eq(exp.column(parent_col, rows[rel.parent.slug]))
+            parent = rows[rel.parent.slug]
+            on = exp.and_(
+                *(exp.column(c, row).eq(exp.column(p, parent)) for p, c in rel.join_pairs())
+            )
         self.joins.append((table, on))
 
 

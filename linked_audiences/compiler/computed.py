@@ -16,6 +16,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from linked_audiences.compiler.context import PROFILE_ID, CompileContext, col, cte_ref, string
+from linked_audiences.compiler.keys import entity_key, key_present
 from linked_audiences.compiler.membership import Membership, entity_rows
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.compiler.sql_traits import sql_trait_select
@@ -127,8 +128,8 @@ def _entity_rows(ctx: CompileContext, trait: ComputedTrait) -> tuple[exp.Select,
     assert rel is not None
     source = entity_rows(ctx, rel, path_mode=True)
     profile = source.keys[0]
-    pk = col(source.scope.row, rel.entity.primary_key)
-    where = [*source.conditions, not_null(profile), not_null(pk)]
+    pk = entity_key(rel.entity, source.scope.row)
+    where = [*source.conditions, not_null(profile), *key_present(rel.entity, source.scope.row)]
     if trait.where is not None:
         where.append(Membership(ctx).condition(trait.where, source.scope, {}, required=True))
     value: exp.Expr = exp.null()

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import col
+from linked_audiences.compiler.keys import entity_key, key_present
 from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import DataGraph, RelationshipPath
-from linked_audiences.sql import and_all, connect, not_null
+from linked_audiences.sql import and_all, connect
 
 
 def flattenable(node: EntityCondition) -> bool:
@@ -93,10 +93,9 @@ class FlatJoin:
         assert rel is not None
         row = scope.alias("f")
         scope.joins.extend(nested_link_joins(rel, scope.row, row, scope.alias("fj")))
-        pk = col(row, rel.entity.primary_key)
-        child = scope.child(rel, row, pk)
+        child = scope.child(rel, row, entity_key(rel.entity, row))
         self.nodes.append(FlatNode(node, rel, child))
-        parts = [not_null(pk)]
+        parts: list[exp.Expr] = key_present(rel.entity, row)
         if node.where is not None:
             parts.append(self.where(node.where, child))
         return and_all(parts)

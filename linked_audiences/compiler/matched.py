@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from linked_audiences.compiler.context import PROFILE_ID, col, cte_ref, string, table
 from linked_audiences.compiler.flat import FlatNode
+from linked_audiences.compiler.keys import entity_key, key_present
 from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.membership import (
     Holds,
@@ -27,7 +28,7 @@ from linked_audiences.compiler.membership import (
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import Audience, Condition, EntityCondition, GroupCondition
 from linked_audiences.graph import RelationshipPath
-from linked_audiences.sql import data_type, not_null, select
+from linked_audiences.sql import data_type, select
 
 MEMBERS = "la_members"
 
@@ -112,7 +113,7 @@ class MatchedEntities:
         scope = Scope(self.ctx, profile, [profile], path_mode=needs_path(node))
         row = "r2"
         scope.joins.extend(profile_link_joins(self.ctx, rel, profile, row, scope))
-        child = scope.child(rel, row, col(row, rel.entity.primary_key))
+        child = scope.child(rel, row, entity_key(rel.entity, row))
         if id(node) in self.m.flat:
             self._flat_levels(node, rel, child, conditions)
         else:
@@ -128,7 +129,7 @@ class MatchedEntities:
         """A flat subtree's matched rows: one join of the chains that satisfy it, then each
         level's distinct key paths projected from it (compiler/flat.py)."""
         flat = self.m.flat_join()
-        where = [*conditions, not_null(col(scope.row, rel.entity.primary_key))]
+        where = [*conditions, *key_present(rel.entity, scope.row)]
         if node.where is not None:
             where.append(flat.where(node.where, scope))
         nodes = [FlatNode(node, rel, scope), *flat.nodes]
@@ -170,8 +171,7 @@ class MatchedEntities:
         conditions: list[exp.Expr],
     ) -> None:
         """Matched rows of ``node`` in ``scope`` (whose current row is the node's row)."""
-        pk = col(scope.row, rel.entity.primary_key)
-        where = [*conditions, not_null(pk)]
+        where = [*conditions, *key_present(rel.entity, scope.row)]
         if node.where is not None:
             where.append(self.m.condition(node.where, scope, {}, required=True))
         query = select(keys_as(scope.path), from_, scope.joins, where, distinct=True)
@@ -205,7 +205,7 @@ class MatchedEntities:
                     exp.Join(
                         this=table(level.entity.table, row),
                         on=exp.EQ(
-                            this=col(row, level.entity.primary_key),
+                            this=entity_key(level.entity, row),
                             expression=keys[level.depth - 1].copy(),
                         ),
                     )
@@ -216,7 +216,7 @@ class MatchedEntities:
         guards = {id(n): g for n, g in contributing(parent_node.where)}
         row = f"r{rel.depth}"
         scope.joins.extend(nested_link_joins(rel, scope.row, row))
-        child = scope.child(rel, row, col(row, rel.entity.primary_key))
+        child = scope.child(rel, row, entity_key(rel.entity, row))
         conditions = [holds[g].copy() for g in guards[id(node)]]
         self._level(node, rel, child, cte_ref(parent_cte, "m"), conditions)
 

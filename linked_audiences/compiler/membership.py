@@ -29,6 +29,7 @@ from linked_audiences.compiler.context import (
 )
 from linked_audiences.compiler.driver import Driver, choose_driver
 from linked_audiences.compiler.flat import FlatJoin, flattenable, has_entity
+from linked_audiences.compiler.keys import entity_key, equal_columns, key_present
 from linked_audiences.compiler.links import nested_link_joins
 from linked_audiences.compiler.predicates import comparison
 from linked_audiences.compiler.scope import Scope
@@ -436,7 +437,7 @@ class Membership:
         elif scope.rel is None:
             keys = scope.path[:1]
         else:
-            keys = [col(scope.row, parent_column(rel))]
+            keys = [col(scope.row, c) for c in rel.parent_key_columns()]
         cte = self._ctes[id(node)]
         return self._presence(node, scope, cte, keys, test, node.without, required)
 
@@ -496,8 +497,9 @@ class Membership:
         per primary key otherwise: docs/compiler.md, "Counts"). An aggregate reads each
         entity once: where a join can repeat a row, a sum or an average reads the distinct
         (keys, primary key) rows first."""
-        pk = col(source.scope.row, rel.entity.primary_key)
-        filters = [*(not_null(k) for k in source.keys), not_null(pk), *where]
+        pk = entity_key(rel.entity, source.scope.row)
+        present = key_present(rel.entity, source.scope.row)
+        filters = [*(not_null(k) for k in source.keys), *present, *where]
         if node.aggregate is not None:
             return self._aggregate_cte(node, source, pk, filters, test, rows_unique)
         counted = exp.Count(
@@ -576,7 +578,7 @@ class Membership:
                 where = [
                     *source.conditions,
                     *(not_null(k) for k in source.keys),
-                    not_null(col(source.scope.row, rel.entity.primary_key)),
+                    *key_present(rel.entity, source.scope.row),
                     *(self.condition(c, source.scope, {}, required=True) for c in conjuncts),
                 ]
                 parts.append(select(keys_as(source.keys), source.from_, source.scope.joins, where))
@@ -662,13 +664,6 @@ class RowSource:
     rows_unique: bool = False
 
 
-def parent_column(rel: RelationshipPath) -> str:
-    """The parent entity's column a nested relationship joins on."""
-    if rel.relationship.junction_table is not None:
-        return rel.junction_columns()[0]
-    return rel.join_columns()[0]
-
-
 def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> RowSource:
     """Rows of ``rel``'s entity keyed by the parent join value or, in path mode, the path."""
     chain = list(reversed(list(rel.ancestors())))
@@ -678,7 +673,7 @@ def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> 
         # Keyed by the join column: the profile side probes with its trait's value, so the
         # rows are never joined to the traits (a 1.5-million-row join for TPC-H's orders).
         row = f"r{rel.depth}"
-        scope = Scope(ctx, None, []).child(rel, row, col(row, rel.entity.primary_key))
+        scope = Scope(ctx, None, []).child(rel, row, entity_key(rel.entity, row))
         key = col(row, rel.relationship.trait.join_key)
         return RowSource(table(rel.entity.table, row), scope, [key], [], rows_unique=True)
     top = chain[0]
@@ -688,13 +683,13 @@ def entity_rows(ctx: CompileContext, rel: RelationshipPath, path_mode: bool) -> 
         scope._shared["traits"] = "tr"  # the FROM already is the traits CTE
     row = "r2"
     joins: list[exp.Join] = [top_link_join(ctx, top, row, profile, conditions)]
-    scope = scope.child(top, row, col(row, top.entity.primary_key))
+    scope = scope.child(top, row, entity_key(top.entity, row))
     scope.joins.extend(joins)
     for level in chain[1:]:
         row = f"r{level.depth}"
         scope.joins.extend(nested_link_joins(level, scope.row, row))
-        conditions.append(not_null(col(scope.row, scope.rel.entity.primary_key)))  # type: ignore[union-attr]
-        scope = scope.child(level, row, col(row, level.entity.primary_key))
+        conditions.extend(key_present(scope.rel.entity, scope.row))  # type: ignore[union-attr]
+        scope = scope.child(level, row, entity_key(level.entity, row))
     # From the one-row-per-profile traits CTE straight to the entity, nothing repeats a row.
     unique = len(chain) == 1 and top.relationship.trait is not None
     return RowSource(from_, scope, scope.path[:-1], conditions, rows_unique=unique)
@@ -705,20 +700,20 @@ def _nested_rows(ctx: CompileContext, rel: RelationshipPath) -> RowSource:
     junction = rel.relationship.junction_table
     scope = Scope(ctx, None, [])
     if junction is None:
-        key = col(row, rel.join_columns()[1])
+        keys: list[exp.Expr] = [col(row, child) for _, child in rel.join_pairs()]
         from_: exp.Expr = table(rel.entity.table, row)
     else:
-        _, left, right, child = rel.junction_columns()
-        key = col("j", left)
+        left, right = rel.junction_pairs()
+        keys = [col("j", jc) for _, jc in left]
         from_ = table(junction.table, "j")
         scope.joins.append(
             exp.Join(
                 this=table(rel.entity.table, row),
-                on=exp.EQ(this=col(row, child), expression=col("j", right)),
+                on=equal_columns(row, "j", [(child, jc) for jc, child in right]),
             )
         )
-    scope = scope.child(rel, row, col(row, rel.entity.primary_key))
-    return RowSource(from_, scope, [key], [], rows_unique=junction is None)
+    scope = scope.child(rel, row, entity_key(rel.entity, row))
+    return RowSource(from_, scope, keys, [], rows_unique=junction is None)
 
 
 def _top_link_source(

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from linked_audiences.compiler import CompiledAudience
+from linked_audiences.compiler.keys import entity_key
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph
 from linked_audiences.runs.events import Activation
@@ -232,7 +233,7 @@ class RunSql:
             rel = self.graph.relationship(slug)
             assert rel is not None
             same = exp.EQ(
-                this=self._text(col(alias, rel.entity.primary_key)),
+                this=self._text(entity_key(rel.entity, alias)),
                 expression=col("e", "entity_id"),
             )
             of_slug = exp.EQ(this=col("e", "relationship"), expression=string(slug))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from linked_audiences.compiler.context import CompileContext
+from linked_audiences.compiler.keys import entity_key
 from linked_audiences.runs.events import MAX_EVENT_BYTES, Activation, message_id, payload
 from linked_audiences.runs.state import ENTITIES, EVENTS
 from linked_audiences.sql import col, cte_ref, select, string, table
@@ -84,7 +85,7 @@ def events_insert(
                 this=table(rel.entity.table, "t"),
                 side="LEFT",
                 on=exp.EQ(
-                    this=sql._text(col("t", rel.entity.primary_key)),
+                    this=sql._text(entity_key(rel.entity, "t")),
                     expression=col("ch", "entity_id"),
                 ),
             )
@@ -203,7 +204,7 @@ def _entity_array(sql: RunSql, relationship: str, columns: list[str]) -> exp.Sel
             exp.Join(
                 this=table(rel.entity.table, "t"),
                 on=exp.EQ(
-                    this=sql._text(col("t", rel.entity.primary_key)),
+                    this=sql._text(entity_key(rel.entity, "t")),
                     expression=col("s", "entity_id"),
                 ),
             )

@@ -252,7 +252,7 @@ def activation_problems(
                 problems.append(Problem(f"{where}.relationship", f"unknown relationship {slug!r}"))
                 continue
             for c in columns:
-                if c not in rel.entity.columns and c != rel.entity.primary_key:
+                if c not in rel.entity.columns and c not in rel.entity.key_columns:
                     problems.append(
                         Problem(where, f"unknown column {c!r} of entity {rel.entity.slug!r}")
                     )

@@ -24,7 +24,14 @@ from typing import Any
 
 from linked_audiences.graph import DataGraph
 from linked_audiences.graph_traits import ComputedTrait
-from tests.reference.evaluator import Row, _Context, _Evaluator, as_instant, in_window
+from tests.reference.evaluator import (
+    Row,
+    _Context,
+    _Evaluator,
+    as_instant,
+    entity_key,
+    in_window,
+)
 
 
 def derived_trait(evaluator: _Evaluator, profile: Any, name: str) -> Any:
@@ -121,7 +128,7 @@ def _entity_values(evaluator: _Evaluator, profile: Any, trait: ComputedTrait) ->
         row = ctx.path[-1][1]
         if trait.where is not None and not evaluator.holds(trait.where, ctx):
             continue
-        seen.setdefault(row[last.entity.primary_key], row)
+        seen.setdefault(entity_key(last.entity, row), row)
     return [row.get(trait.column) if trait.column else None for row in seen.values()]
 
 

@@ -42,7 +42,7 @@ from linked_audiences.conditions import (
     Window,
 )
 from linked_audiences.datatypes import parse_iso_date, parse_iso_time, parse_iso_timestamp
-from linked_audiences.graph import DataGraph, EventSource, RelationshipPath
+from linked_audiences.graph import DataGraph, Entity, EventSource, RelationshipPath
 from linked_audiences.validation import validate_audience
 
 Row = dict[str, Any]
@@ -346,6 +346,26 @@ def operator_holds(
     if op == "ends_with":
         return bool(x.endswith(v))
     raise ValueError(f"unknown operator {op!r}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """A join equality: both sides set and equal (NULL joins nothing)."""
+    return a is not None and b is not None and a == b
+
+
+def entity_key(entity: Entity, row: Row) -> tuple[Any, ...] | None:
+    """SPEC §2: the primary key's values in declared order; None when one is NULL (such a
+    row relates to nothing)."""
+    values = tuple(row.get(c) for c in entity.key_columns)
+    return None if any(v is None for v in values) else values
+
+
+def entity_id(entity: Entity, row: Row) -> str:
+    """SPEC §2 ``entity_id``: the key as text; a composite key's columns each as text, in
+    declared order, joined by ``|``."""
+    key = entity_key(entity, row)
+    assert key is not None
+    return "|".join(str(v) for v in key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -744,13 +764,15 @@ class _Evaluator:
         * ``external_id {type, join_key}``: an identifiers row of the profile with that
           ``type`` and a non-NULL ``value`` equal to ``entity[join_key]``;
         * ``trait {name, join_key}``: the profile's trait equals ``entity[join_key]``;
-        * ``join_on``: ``parent[pcol] == child[ccol]``;
+        * ``join_on``: ``parent[pcol] == child[ccol]`` for every equality (SPEC §2: a list of
+          equalities for a composite key);
         * ``junction_table``: a junction row j with ``parent[pcol] == j[left]`` and
-          ``j[right] == child[ccol]`` (the junction's own primary key plays no part).
+          ``j[right] == child[ccol]`` for every pair (the junction's own primary key plays no
+          part).
         """
         rel = path.relationship
         entity = path.entity
-        candidates = [r for r in self.rows(entity.table) if r.get(entity.primary_key) is not None]
+        candidates = [r for r in self.rows(entity.table) if entity_key(entity, r) is not None]
         related: list[Row] = []
         if path.parent is None:
             if rel.external_id is not None:
@@ -777,24 +799,19 @@ class _Evaluator:
             return related
         parent_row = ctx.row_of(path.parent.slug)
         if rel.join_on is not None:
-            parent_column, child_column = path.join_columns()
-            left = parent_row.get(parent_column)
+            pairs = path.join_pairs()
             for row in candidates:
-                right = row.get(child_column)
-                if left is not None and right is not None and left == right:
+                if all(_same(parent_row.get(p), row.get(c)) for p, c in pairs):
                     related.append(row)
             return related
         assert rel.junction_table is not None
-        parent_column, junction_left, junction_right, child_column = path.junction_columns()
-        left = parent_row.get(parent_column)
+        lefts, rights = path.junction_pairs()
         links = self.rows(rel.junction_table.table)
         for row in candidates:
-            right = row.get(child_column)
             for link_row in links:
-                a, b = link_row.get(junction_left), link_row.get(junction_right)
-                if None in (left, a, b, right):
-                    continue
-                if left == a and b == right:
+                if all(_same(parent_row.get(p), link_row.get(j)) for p, j in lefts) and all(
+                    _same(link_row.get(j), row.get(c)) for j, c in rights
+                ):
                     related.append(row)
                     break
         return related
@@ -816,7 +833,7 @@ class _Evaluator:
         level, over the parent row when nested)."""
         path = self.graph.relationship(node.relationship)
         assert path is not None
-        distinct = {row[path.entity.primary_key]: row for row in self.matching_rows(node, ctx)}
+        distinct = {entity_key(path.entity, row): row for row in self.matching_rows(node, ctx)}
         if node.aggregate is not None:
             column = node.aggregate.column or ""
             values = [row.get(column) for row in distinct.values()]
@@ -844,7 +861,7 @@ class _Evaluator:
             path = self.graph.relationship(node.relationship)
             assert path is not None
             for row in self.matching_rows(node, ctx):
-                out.add((ctx.profile, path.slug, str(row[path.entity.primary_key])))
+                out.add((ctx.profile, path.slug, entity_id(path.entity, row)))
                 if node.where is not None:
                     self.collect_matched(node.where, ctx.with_entity(path.slug, row), out)
 
