@@ -299,3 +299,81 @@ def test_killed_after_every_write_of_an_edited_definition(template: Path, tmp_pa
             _harness(template, db, restore, out, "--die-after-write", str(n))
             _run(template, db, restore, out)
             check_exactly_once(_events(out), db, restore)
+
+
+#: An account audience (SPEC §8): Group calls per account, an Identify per member.
+ACCOUNTS = {
+    "key": "accounts_with_views",
+    "name": "Accounts with recent page views",
+    "level": "account",
+    "condition": {
+        "type": "users",
+        "quantifier": "any",
+        "where": {"type": "event", "event": "Page Viewed", "window": {"within_last_days": 2}},
+    },
+}
+
+
+def check_accounts_exactly_once(events: list[dict[str, Any]], db: Path, as_of: str) -> None:
+    """Replayed once per messageId, the Group calls leave exactly the accounts the audience
+    has now, each change under one messageId; every Identify reports its account's change
+    (context.groupId) once per member."""
+    key = ACCOUNTS["key"]
+    ids_by_change: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for event in events:
+        context = event["context"]
+        who = event.get("groupId") or (event.get("userId"), event.get("anonymousId"))
+        change = (event["timestamp"], event["type"], context.get("groupId"), str(who))
+        ids_by_change[(*change, event["traits"][key])].add(event["messageId"])
+    twice = {c: ids for c, ids in ids_by_change.items() if len(ids) > 1}
+    assert not twice, f"state changes emitted under two messageIds: {twice}"
+    seen: set[str] = set()
+    accounts: set[str] = set()
+    for event in events:
+        if event["messageId"] in seen or event["type"] != "group":
+            continue
+        seen.add(event["messageId"])
+        if event["traits"][key]:
+            assert event["groupId"] not in accounts, f"entered twice: {event['groupId']}"
+            accounts.add(event["groupId"])
+        else:
+            assert event["groupId"] in accounts, f"exited without entering: {event['groupId']}"
+            accounts.remove(event["groupId"])
+    graph, audience = la.DataGraph.load(GRAPH), la.Audience.model_validate(ACCOUNTS)
+    with la.connect(f"duckdb:///{db}") as warehouse:
+        expected = {
+            str(a)
+            for (a,) in warehouse.fetchall(la.compile(audience, graph, as_of=as_of).profiles_sql)
+        }
+        members = warehouse.fetchall(
+            "SELECT DISTINCT group_id, canonical_segment_id FROM ps_materialize.account_users "
+            "WHERE canonical_segment_id IS NOT NULL"
+        )
+    assert accounts == expected
+    identified = {event["context"]["groupId"] for event in events if event["type"] == "identify"}
+    with_members = {str(a) for a, _ in members}
+    changed = {event["groupId"] for event in events if event["type"] == "group"}
+    assert identified == changed & with_members
+
+
+def test_account_runs_killed_after_its_writes(template: Path, tmp_path: Path) -> None:
+    """The account audience's second run, killed after every other write, then run again:
+    its Group and Identify calls are each delivered under one messageId."""
+    (template / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")
+    probe_db, probe_out = _copy(template, tmp_path / "probe"), tmp_path / "probe.jsonl"
+    _run(template, probe_db, T1, probe_out, "accounts.json")
+    probe = _harness(template, probe_db, T2, probe_out, audience="accounts.json")
+    assert probe.returncode == 0, probe.stderr
+    check_accounts_exactly_once(_events(probe_out), probe_db, T2)
+    assert {e["traits"][ACCOUNTS["key"]] for e in _events(probe_out)} == {True, False}
+    writes = int(probe.stdout.split("writes=")[1].split()[0])
+    for n in range(1, writes + 1, 2):
+        case = tmp_path / f"a{n}"
+        db, out = _copy(template, case), case / "events.jsonl"
+        _run(template, db, T1, out, "accounts.json")
+        killed = _harness(
+            template, db, T2, out, "--die-after-write", str(n), audience="accounts.json"
+        )
+        assert killed.returncode == -9, (n, killed.stderr)
+        _run(template, db, T2, out, "accounts.json")
+        check_accounts_exactly_once(_events(out), db, T2)

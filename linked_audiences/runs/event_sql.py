@@ -138,7 +138,13 @@ def events_insert(
         entity_id=col("ch", "entity_id"),
         entity_columns=entity_columns,
         arrays=arrays,
-        group_id=col("ch", "profile_id"),
+        # the account: a Group call's own id; a member's Identify carries it as entity_id
+        group_id=col(
+            "ch",
+            "entity_id"
+            if activation.trigger == "account_user_membership_changed"
+            else "profile_id",
+        ),
     )
     built = select(
         [

@@ -162,12 +162,18 @@ def payload(
     personas = j(
         [("computation_key", string(audience.key)), ("computation_class", string("audience"))]
     )
+    context: list[tuple[str, exp.Expr]] = [("personas", personas)]
+    if activation.trigger == "account_user_membership_changed":
+        # Segment's context.groupId: which account's change this member's Identify reports
+        # (a profile in two changed accounts gets one per account).
+        assert group_id is not None
+        context.insert(0, ("groupId", group_id))
     head: list[tuple[str, exp.Expr]] = [
         ("userId", user_id),
         ("anonymousId", anonymous_id),
         ("timestamp", string(iso_timestamp(as_of))),
         ("messageId", message),
-        ("context", j([("personas", personas)])),
+        ("context", j(context)),
     ]
     if activation.trigger in ("audience_membership_changed", "account_user_membership_changed"):
         body = j([(audience.key, member_now), *traits])

@@ -17,6 +17,7 @@ from .standins import check_tables, create_table_sql, reparse, table_expr
 BIGQUERY_TYPES = {
     "string": "STRING",
     "number": "FLOAT64",
+    "integer": "INT64",
     "boolean": "BOOL",
     "date": "DATE",
     "time": "TIME",

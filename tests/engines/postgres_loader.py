@@ -11,6 +11,7 @@ from tests.reference.evaluator import Tables
 PG_TYPES = {
     "string": "TEXT",
     "number": "DOUBLE PRECISION",
+    "integer": "BIGINT",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "time": "TIME",

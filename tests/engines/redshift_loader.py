@@ -19,6 +19,7 @@ from .standins import check_tables, create_table_sql, insert_rows, reparse, sche
 REDSHIFT_TYPES = {
     "string": "VARCHAR(65535)",
     "number": "DOUBLE PRECISION",
+    "integer": "BIGINT",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "time": "TIME",

@@ -18,6 +18,7 @@ from .standins import check_tables, create_table_sql, insert_rows, reparse, sche
 SNOWFLAKE_TYPES = {
     "string": "VARCHAR",
     "number": "DOUBLE",
+    "integer": "NUMBER(38, 0)",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "time": "TIME",

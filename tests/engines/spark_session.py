@@ -24,6 +24,7 @@ from .standins import check_tables, create_table_sql, reparse, table_expr
 SPARK_TYPES = {
     "string": "STRING",
     "number": "DOUBLE",
+    "integer": "BIGINT",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "time": "STRING",
