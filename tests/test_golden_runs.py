@@ -125,9 +125,29 @@ class Recorder(la.Warehouse):
         return sent
 
 
-def _run_sql(warehouse: Recorder) -> RunSql:
+#: An account audience (members are accounts): its snapshot and its Group / Identify calls.
+ACCOUNTS = validate_data(
+    la.Audience,
+    {
+        "key": "buying_accounts",
+        "name": "Accounts with a buyer",
+        "level": "account",
+        "condition": {
+            "type": "users",
+            "quantifier": "any",
+            "where": {"type": "event", "event": "Order Completed"},
+        },
+    },
+)
+ACCOUNT_ACTIVATIONS = (
+    la.Activation(trigger="account_membership_changed", traits=["plan"]),
+    la.Activation(trigger="account_user_membership_changed", traits=["loyalty_tier"]),
+)
+
+
+def _run_sql(warehouse: Recorder, audience: la.Audience = AUDIENCE) -> RunSql:
     graph, _ = load_examples()
-    compiled = la.compile(AUDIENCE, graph, dialect=warehouse.dialect.name, as_of=AS_OF)
+    compiled = la.compile(audience, graph, dialect=warehouse.dialect.name, as_of=AS_OF)
     return RunSql(State(warehouse), compiled, graph, RUN_ID, PREVIOUS)
 
 
@@ -198,6 +218,12 @@ def statements(dialect: str) -> dict[str, Callable[[], Sequence[exp.Expr | str]]
             run_sql().events(la.Activation(trigger="audience_entered"), AS_OF, 0)
         ],
         "events_enriched": lambda: [run_sql().events(ENRICHED, AS_OF, 17)],
+        "accounts_members_snapshot": lambda: [
+            _run_sql(Recorder(dialect), ACCOUNTS).members_snapshot()
+        ],
+        "accounts_events": lambda: [
+            _run_sql(Recorder(dialect), ACCOUNTS).events(a, AS_OF, 0) for a in ACCOUNT_ACTIVATIONS
+        ],
         "commit": lambda: _commit(dialect),
     }
     run_lock = get_dialect(dialect).RUN_LOCK
@@ -234,7 +260,8 @@ def _render(dialect: str, name: str, queries: Sequence[exp.Expr | str]) -> str:
     )
     return (
         f"-- run SQL: {name}\n"
-        f"-- dialect: {dialect}; audience: {AUDIENCE.key}; run: {RUN_ID}; "
+        f"-- dialect: {dialect}; audience: "
+        f"{(ACCOUNTS if name.startswith('accounts_') else AUDIENCE).key}; run: {RUN_ID}; "
         f"baseline: {PREVIOUS}; as_of: {AS_OF.isoformat()}\n"
         "-- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots\n\n"
         f"{body}\n"
