@@ -25,7 +25,7 @@ import linked_audiences as la
 from .warehouses import log
 from .workloads import HERE, Workload
 
-_SCHEMAS = ("ps_materialize", "prod", "segment")
+_SCHEMAS = ("ps_materialize", "prod", "segment", "ml")
 _PG_TYPES = {
     "VARCHAR": "TEXT",
     "DOUBLE": "DOUBLE PRECISION",
