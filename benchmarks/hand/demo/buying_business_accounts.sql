@@ -3,11 +3,13 @@
 SELECT t.group_id AS account_id
 FROM ps_materialize.account_traits AS t
 WHERE t.plan IN ('business', 'enterprise')
-  AND EXISTS (
-    SELECT 1
+  AND t.group_id IN (
+    SELECT m.group_id
     FROM ps_materialize.account_users AS m
-    JOIN ps_materialize.id_graph AS g ON g.canonical_segment_id = m.canonical_segment_id
-    JOIN segment.order_completed AS o ON o.segment_id = g.segment_id
-    WHERE m.group_id = t.group_id
-      AND o.timestamp BETWEEN TIMESTAMPTZ '2026-09-02 00:00:00+00' AND TIMESTAMPTZ '2026-11-01 00:00:00+00'
+    WHERE m.canonical_segment_id IN (
+      SELECT g.canonical_segment_id
+      FROM segment.order_completed AS o
+      JOIN ps_materialize.id_graph AS g ON g.segment_id = o.segment_id
+      WHERE o.timestamp BETWEEN TIMESTAMPTZ '2026-09-02 00:00:00+00' AND TIMESTAMPTZ '2026-11-01 00:00:00+00'
+    )
   )
