@@ -144,3 +144,27 @@ def test_sizes_beyond_the_defaults_need_large(
     assert runner.main(["--workdir", str(workdir), "--demo", "10000000", "--tpch"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--large" in err
+
+
+@pytest.mark.postgres
+def test_explain_prints_postgres_plans_of_both_queries(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``explain.py postgres`` loads the demo once and prints both plans per audience."""
+    from tests.engines.postgres_server import find_bin_dir
+
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    spec = importlib.util.spec_from_file_location(
+        "bench_explain", ROOT / "benchmarks" / "explain.py"
+    )
+    assert spec is not None and spec.loader is not None
+    explain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(explain)
+    args = ["--workdir", str(workdir), "postgres", "2000"]
+    assert explain.main([*args, "buying_business_accounts", "big_spenders_90d"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("===== compiled:") == 2 and out.count("===== hand:") == 2
+    assert out.count("Execution Time") == 4
+    assert explain.main([*args, "no_such_audience"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
