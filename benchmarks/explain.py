@@ -104,13 +104,15 @@ def _explain_postgres(workdir: Path, profiles: int, keys: list[str]) -> int:
     from bench.postgres import hand_sql, load_demo, postgres_server
 
     import linked_audiences as la
+    from linked_audiences.demo import load_examples
 
+    audiences = {a.key: a for a in load_examples()[1]}
+    unknown = [k for k in keys if k not in audiences]
+    if unknown:  # before building or loading anything
+        print(f"error: no demo audience {unknown[0]!r}", file=sys.stderr)
+        return 2
     w = demo_workload(demo_warehouse(workdir, profiles), profiles)
     audiences = {a.key: a for a in w.audiences}
-    unknown = [k for k in keys if k not in audiences]
-    if unknown:
-        print(f"error: no audience {unknown[0]!r} in {w.label}", file=sys.stderr)
-        return 2
     with postgres_server() as dsn:
         load_demo(w.path, dsn, w.graph)
         with psycopg.connect(dsn, autocommit=True) as con:
