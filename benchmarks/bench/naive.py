@@ -4,8 +4,8 @@ This is what an analyst writes first: LEFT JOIN every entity the audience mentio
 profile down, put the whole condition tree in one WHERE, and de-duplicate the profiles. It is
 generated from the definition, so it exists for every audience whose meaning survives that
 shape: only entity nodes that mean "at least one related row" (no ``without``, no other
-count), and no events or audience references (a join cannot count or negate). Everything else
-gets a reason instead of a query.
+count, no aggregate), no events or audience references (a join cannot count or negate), and
+profile audiences only. Everything else gets a reason instead of a query.
 
 Operators are the compiler's own (``linked_audiences.compiler.predicates``), the universe CTE
 is the compiler's and the traits CTEs are the compiled query's own, so the naive query differs
@@ -112,6 +112,9 @@ class _Builder:
     def entity(self, node: EntityCondition, rows: dict[str, str]) -> exp.Expr:
         if node.without or node.count != AT_LEAST_ONE:
             raise NotNaive("an entity condition with without or a count (a join cannot count)")
+        if node.aggregate is not None:
+            # "At least one row" is all a join can say; a sum over the rows is another question.
+            raise NotNaive("an entity condition with an aggregate (a join cannot sum)")
         rel = self.graph.relationship(node.relationship)
         assert rel is not None
         row = self.alias("e")
@@ -172,6 +175,10 @@ def naive_sql(
     )
     if audience.include_anonymous:
         raise NotNaive("include_anonymous (another universe)")
+    if audience.level == "account":
+        # Its trait nodes read account traits and its members are accounts: the profile
+        # join-then-DISTINCT below would answer a different question.
+        raise NotNaive("accounts as members (the naive query is per profile)")
     ctx = CompileContext(graph, get_dialect("duckdb"), as_of, {}, column_types or {})
     builder = _Builder(ctx, graph)
     where = builder.condition(audience.condition, {})

@@ -25,7 +25,7 @@ import linked_audiences as la
 from .warehouses import log
 from .workloads import HERE, Workload
 
-_SCHEMAS = ("ps_materialize", "prod", "segment")
+_SCHEMAS = ("ps_materialize", "prod", "segment", "ml")
 _PG_TYPES = {
     "VARCHAR": "TEXT",
     "DOUBLE": "DOUBLE PRECISION",
@@ -124,7 +124,7 @@ def time_on_postgres(
                 as_of=workload.as_of,
                 audiences=workload.audiences,
             ).profiles_sql
-            hand = _hand(audience.key)
+            hand = hand_sql(audience.key)
             got = {str(r[0]) for r in con.execute(compiled).fetchall()}  # type: ignore[arg-type]
             want = {str(r[0]) for r in con.execute(hand).fetchall()}  # type: ignore[arg-type]
             variants = {"compiled": compiled, "hand": hand}
@@ -156,7 +156,7 @@ def time_on_postgres(
     return rows
 
 
-def _hand(key: str) -> str:
+def hand_sql(key: str) -> str:
     """The PostgreSQL version when the DuckDB one uses DuckDB-only SQL, else the DuckDB one."""
     own = HERE / "hand" / "demo_postgres" / f"{key}.sql"
     return (own if own.exists() else HERE / "hand" / "demo" / f"{key}.sql").read_text()

@@ -26,9 +26,29 @@ def log(message: str) -> None:
 
 
 def demo_warehouse(workdir: Path, profiles: int) -> Path:
+    """The cached demo of this size, rebuilt when it predates a table the demo now writes
+    (the demo's own check is only its size and seed, and a stale cache fails mid-run)."""
     path = workdir / f"demo_{profiles}.duckdb"
-    ensure_demo_warehouse(path, profiles=profiles, seed=42)
+    built = ensure_demo_warehouse(path, profiles=profiles, seed=42)
+    if not built:
+        missing = sorted(demo_tables() - _tables_in(path))
+        if missing:
+            log(f"The cached demo lacks {', '.join(missing)}: rebuilding it.")
+            ensure_demo_warehouse(path, profiles=profiles, seed=42, rebuild=True)
     return path
+
+
+def demo_tables() -> set[str]:
+    """``schema.table`` of every table the demo generator writes."""
+    from linked_audiences.examples.generator import _TABLES
+
+    return set(_TABLES) | {"ml.churn_scores"}
+
+
+def _tables_in(path: Path) -> set[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables")
+        return {f"{schema}.{name}" for schema, name in rows.fetchall()}
 
 
 def _tpch_built(path: Path, scale: float) -> bool:
