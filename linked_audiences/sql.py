@@ -103,6 +103,8 @@ def select(
     args: dict[str, object] = {"expressions": columns, "from_": exp.From(this=from_)}
     if joins:
         args["joins"] = joins
+    # a condition that became TRUE (a node turned into an inner join) filters nothing
+    where = [w for w in where or [] if not (isinstance(w, exp.Boolean) and w.this is True)]
     if where:
         args["where"] = exp.Where(this=and_all(where))
     if group:

@@ -1,5 +1,5 @@
-"""Funnels, aggregates, account audiences and composite keys on every stand-in, against
-the reference.
+"""Funnels, aggregates, account audiences, composite keys, computed and SQL traits on every
+stand-in, against the reference.
 
 The hypothesis scenarios of tests/test_standins.py do not generate funnel steps or
 aggregates; these run the classic-Engage examples and the demo variants aimed at them
@@ -35,6 +35,8 @@ CLASSIC_EXAMPLES = (
     "indebted_cardholders",
     "buying_business_accounts",
     "discounted_bulk_carts",
+    "high_spenders_without_active_card",
+    "churn_risk_vips",
 )
 CLASSIC_VARIANTS = tuple(
     k for k in VARIANTS if k.startswith(("funnel_", "aggregates_", "composite_"))
@@ -58,7 +60,7 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     types: dict[str, dict[str, str]] = {}
     for schema, name in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment')"
+        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment', 'ml')"
     ).fetchall():
         cursor = con.execute(f'SELECT * FROM "{schema}"."{name}"')
         columns = [d[0] for d in cursor.description]
@@ -66,6 +68,25 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
         tables[f"{schema}.{name}"] = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     con.close()
     return tables, types
+
+
+#: Every computed trait of the demo graph, and a comparison between two of them.
+TRAITS_VARIANT = {
+    "type": "group",
+    "operator": "or",
+    "conditions": [
+        {"type": "trait", "trait": "revenue_90d", "operator": "greater_than", "value": 200},
+        {"type": "trait", "trait": "orders_90d", "operator": "equals", "value": 0},
+        {
+            "type": "trait",
+            "trait": "favourite_category",
+            "operator": "equals",
+            "reference": {"trait": "preferred_category"},
+        },
+        {"type": "trait", "trait": "viewed_categories", "operator": "contains", "value": ","},
+        {"type": "trait", "trait": "active_cards", "operator": "greater_than", "value": 1},
+    ],
+}
 
 
 def _audiences() -> list[la.Audience]:
@@ -80,7 +101,10 @@ def _audiences() -> list[la.Audience]:
         validate_data(la.Audience, {"key": k, "name": k, "level": "account", "condition": c})
         for k, c in ACCOUNT_VARIANTS.items()
     ]
-    return [*chosen, *variants, *accounts]
+    traits = validate_data(
+        la.Audience, {"key": "computed_traits", "name": "c", "condition": TRAITS_VARIANT}
+    )
+    return [*chosen, *variants, *accounts, traits]
 
 
 def check_all(dialect: str, tables: Tables, query: Query) -> None:

@@ -88,7 +88,8 @@ def load_demo(duck_path: Path, dsn: str, graph: la.DataGraph) -> None:
             schema, table = entity.table.split(".")
             pg.execute(
                 sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-                    ident(schema, table), sql.Identifier(entity.primary_key)
+                    ident(schema, table),
+                    sql.SQL(", ").join(sql.Identifier(c) for c in entity.key_columns),
                 )
             )
         pg.commit()

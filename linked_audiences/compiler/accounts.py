@@ -3,8 +3,9 @@
 The members query reads the account traits table (every account with a row there is a
 candidate) and tests, per account row: account traits, membership of other account
 audiences, and ``users`` nodes. A ``users`` node compiles its profile-level condition as a
-profile audience whose candidates are the accounts' member profiles instead of the universe
-(its condition is evaluated "without the universe rule"), then asks, per account:
+profile audience without the universe rule: read from a node the condition needs (profiles
+that are no account's member do no harm: only members are probed), or, when nothing is
+needed, from the accounts' member profiles. It then asks, per account:
 
 * ``any``: some membership row of the account names a profile of that set;
 * ``none``: none does;
@@ -158,7 +159,7 @@ class AccountMembership:
         """CTE (``k0``) of the member profiles for which ``where`` holds."""
         members = self.members
         outer = members.candidates
-        members.candidates = self._member_profiles()
+        members.candidates = self._member_profiles
         try:
             audience = Audience.model_construct(
                 key="users", name="users", include_anonymous=True, condition=where

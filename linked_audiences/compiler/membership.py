@@ -133,9 +133,10 @@ class Membership:
         self._ungrouped: set[int] = set()
         #: > 0 while compiling the branches of a split ``or`` (see ``_union_cte``).
         self._keep_grouped = 0
-        #: A CTE of candidate profiles (``profile_id``) that replaces the universe: the
-        #: member profiles of accounts while compiling an account audience's ``users`` node.
-        self.candidates: str | None = None
+        #: Builds (once) the CTE of candidate profiles (``profile_id``) that replaces the
+        #: universe: the member profiles of accounts, while compiling an account audience's
+        #: ``users`` node.
+        self.candidates: Callable[[], str] | None = None
 
     # -- audiences -------------------------------------------------------------------------
 
@@ -160,10 +161,12 @@ class Membership:
             self._driver = outer
         from_ = self._driver_from(driver, audience)
         where = [] if _is_true(expr) else [expr]
-        if self.candidates is not None:
-            if driver.kind != "universe":
-                where.append(self._is_candidate(profile))
-        elif driver.kind != "universe" and not driver.inside_universe:
+        # Inside a `users` node (candidates set) a profile read from a needed node's CTE may
+        # be no account's member; the account side only probes members, so it is not
+        # filtered out (a second scan of the memberships: 1.4x the hand-written query at a
+        # million profiles).
+        outside = driver.kind != "universe" and not driver.inside_universe
+        if self.candidates is None and outside:
             where.append(self.ctx.in_universe(profile, audience.include_anonymous))
         query = select(
             [exp.alias_(profile.copy(), key, quoted=True, copy=False)],
@@ -180,7 +183,7 @@ class Membership:
             return cte_ref(self.ctx.TRAITS, "u")
         if driver.kind == "universe":
             if self.candidates is not None:
-                return cte_ref(self.candidates, "u")
+                return cte_ref(self.candidates(), "u")
             return cte_ref(self.ctx.universe(audience.include_anonymous), "u")
         parts = [select([col("d", "k0")], cte_ref(self._driver_cte(n), "d")) for n in driver.nodes]
         union: exp.Query = parts[0]
@@ -192,15 +195,6 @@ class Membership:
         if isinstance(node, AudienceCondition):
             return self.audience_cte(node.key)
         return self._ctes[id(node)]
-
-    def _is_candidate(self, profile: exp.Expr) -> exp.Expr:
-        assert self.candidates is not None
-        probe = select(
-            [exp.Literal.number(1)],
-            cte_ref(self.candidates, "cand"),
-            where=[exp.EQ(this=col("cand", PROFILE_ID), expression=profile.copy())],
-        )
-        return exp.Exists(this=probe)
 
     def audience_cte(self, key: str) -> str:
         """Another audience's members, compiled inline once however often it is named.
@@ -254,6 +248,13 @@ class Membership:
             return exp.true()
         if test.compared is not None:
             return self._compared(node, scope, cte, keys, test.compared, without)
+        aggregate = isinstance(node, (EventCondition, EntityCondition)) and node.aggregate
+        if required and aggregate and test.holds_when_present and not without:
+            # The CTE holds one row per key that passed its HAVING (few, at most one per
+            # parent): an inner join lets the engine build its hash table on them, where a
+            # semi-join built it on every parent row (TPC-H t12: 1.56x -> 0.98x).
+            scope.left_join(cte, keys, side=None)
+            return exp.true()
         if required:
             return test.exists(scope, cte, keys, without)
         assert id(node) not in self._ungrouped, "a LEFT JOIN to a CTE not unique on its keys"

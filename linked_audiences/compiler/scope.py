@@ -49,8 +49,9 @@ class Scope:
         assert self.rel is not None
         return self.rows[self.rel.slug]
 
-    def left_join(self, cte: str, keys: list[exp.Expr]) -> str:
-        """LEFT JOIN ``cte`` on its columns k0, k1, … = ``keys``; returns the alias."""
+    def left_join(self, cte: str, keys: list[exp.Expr], side: str | None = "LEFT") -> str:
+        """LEFT JOIN ``cte`` on its columns k0, k1, … = ``keys``; returns the alias.
+        (``side=None``: an inner join, for a CTE unique on its keys that must match.)"""
         alias = self.alias("q")
         on = exp.and_(
             *(
@@ -59,7 +60,7 @@ class Scope:
             ),
             copy=False,
         )
-        self.joins.append(exp.Join(this=cte_ref(cte, alias), on=on, side="LEFT"))
+        self.joins.append(exp.Join(this=cte_ref(cte, alias), on=on, side=side))
         return alias
 
     def traits(self) -> str:

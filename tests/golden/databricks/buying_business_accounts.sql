@@ -3,13 +3,7 @@
 -- refresh: ./scripts/test tests/test_golden.py --update-snapshots
 
 -- members
-WITH `la_account_members1` AS (
-  SELECT DISTINCT
-    `m`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`account_users` AS `m`
-  WHERE
-    NOT `m`.`canonical_segment_id` IS NULL
-), `la_e1` AS (
+WITH `la_e1` AS (
   SELECT
     `g`.`canonical_segment_id` AS `k0`
   FROM `segment`.`order_completed` AS `ev`
@@ -26,14 +20,6 @@ WITH `la_account_members1` AS (
   SELECT
     `u`.`k0` AS `k0`
   FROM `la_e1` AS `u`
-  WHERE
-    EXISTS(
-      SELECT
-        1
-      FROM `la_account_members1` AS `cand`
-      WHERE
-        `cand`.`profile_id` = `u`.`k0`
-    )
 )
 SELECT
   `acct`.`group_id` AS `account_id`
@@ -60,13 +46,7 @@ WHERE
   );
 
 -- matched entities
-WITH `la_account_members1` AS (
-  SELECT DISTINCT
-    `m`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`account_users` AS `m`
-  WHERE
-    NOT `m`.`canonical_segment_id` IS NULL
-), `la_e1` AS (
+WITH `la_e1` AS (
   SELECT
     `g`.`canonical_segment_id` AS `k0`
   FROM `segment`.`order_completed` AS `ev`
@@ -83,14 +63,6 @@ WITH `la_account_members1` AS (
   SELECT
     `u`.`k0` AS `k0`
   FROM `la_e1` AS `u`
-  WHERE
-    EXISTS(
-      SELECT
-        1
-      FROM `la_account_members1` AS `cand`
-      WHERE
-        `cand`.`profile_id` = `u`.`k0`
-    )
 )
 SELECT
   CAST(`acct`.`group_id` AS STRING) AS `profile_id`,

@@ -21,18 +21,13 @@ WITH "la_q1" AS (
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
+  JOIN "la_q1" AS "q1"
+    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "la_q1" AS "q1"
-      WHERE
-        "q1"."k0" = "r2"."id"
-    )
   GROUP BY
     "i"."canonical_segment_id"
 )
@@ -59,18 +54,13 @@ WITH "la_q1" AS (
   FROM "ps_materialize"."user_identifiers" AS "i"
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i"."value"
+  JOIN "la_q1" AS "q1"
+    ON "q1"."k0" = "r2"."id"
   WHERE
     NOT "i"."canonical_segment_id" IS NULL
     AND NOT "r2"."id" IS NULL
     AND "i"."type" = 'email'
     AND NOT "i"."value" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "la_q1" AS "q1"
-      WHERE
-        "q1"."k0" = "r2"."id"
-    )
   GROUP BY
     "i"."canonical_segment_id"
 ), "la_members" AS (
@@ -86,15 +76,10 @@ WITH "la_q1" AS (
     ON "i1"."canonical_segment_id" = "mem"."k0" AND "i1"."type" = 'email'
   JOIN "prod"."account" AS "r2"
     ON "r2"."email" = "i1"."value"
+  JOIN "la_q1" AS "q2"
+    ON "q2"."k0" = "r2"."id"
   WHERE
     NOT "r2"."id" IS NULL
-    AND EXISTS(
-      SELECT
-        1
-      FROM "la_q1" AS "q2"
-      WHERE
-        "q2"."k0" = "r2"."id"
-    )
 ), "la_m2" AS (
   SELECT DISTINCT
     "m"."k0" AS "k0",
@@ -103,6 +88,8 @@ WITH "la_q1" AS (
   FROM "la_m1" AS "m"
   JOIN "prod"."account" AS "p2"
     ON "p2"."id" = "m"."k1"
+  JOIN "la_q1" AS "q1"
+    ON "q1"."k0" = "p2"."id"
   JOIN "prod"."credit_card" AS "r3"
     ON "r3"."account_id" = "p2"."id"
   WHERE

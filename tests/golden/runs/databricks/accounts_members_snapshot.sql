@@ -2,13 +2,7 @@
 -- dialect: databricks; audience: buying_accounts; run: 20261101T000000Z-000000000002; baseline: 20261020T000000Z-000000000001; as_of: 2026-11-01T00:00:00+00:00
 -- refresh: ./scripts/test tests/test_golden_runs.py --update-snapshots
 
-WITH `la_account_members1` AS (
-  SELECT DISTINCT
-    `m`.`canonical_segment_id` AS `profile_id`
-  FROM `ps_materialize`.`account_users` AS `m`
-  WHERE
-    NOT `m`.`canonical_segment_id` IS NULL
-), `la_e1` AS (
+WITH `la_e1` AS (
   SELECT
     `g`.`canonical_segment_id` AS `k0`
   FROM `segment`.`order_completed` AS `ev`
@@ -24,14 +18,6 @@ WITH `la_account_members1` AS (
   SELECT
     `u`.`k0` AS `k0`
   FROM `la_e1` AS `u`
-  WHERE
-    EXISTS(
-      SELECT
-        1
-      FROM `la_account_members1` AS `cand`
-      WHERE
-        `cand`.`profile_id` = `u`.`k0`
-    )
 )
 INSERT INTO `linked_audiences`.`la_members` (
   `run_id`,

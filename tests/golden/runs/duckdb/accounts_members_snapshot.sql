@@ -16,13 +16,7 @@ SELECT
   CAST(NULL AS TEXT),
   CAST(NULL AS TEXT)
 FROM (
-  WITH "la_account_members1" AS (
-    SELECT DISTINCT
-      "m"."canonical_segment_id" AS "profile_id"
-    FROM "ps_materialize"."account_users" AS "m"
-    WHERE
-      NOT "m"."canonical_segment_id" IS NULL
-  ), "la_e1" AS (
+  WITH "la_e1" AS (
     SELECT
       "g"."canonical_segment_id" AS "k0"
     FROM "segment"."order_completed" AS "ev"
@@ -38,14 +32,6 @@ FROM (
     SELECT
       "u"."k0" AS "k0"
     FROM "la_e1" AS "u"
-    WHERE
-      EXISTS(
-        SELECT
-          1
-        FROM "la_account_members1" AS "cand"
-        WHERE
-          "cand"."profile_id" = "u"."k0"
-      )
   )
   SELECT
     "acct"."group_id" AS "account_id"
