@@ -456,7 +456,9 @@ class Membership:
             not required
             or test.having is not None
             or test.compared is not None
-            or id(node) == self._driver
+            # the FROM of a members SELECT must be unique, but inside a `users` node the
+            # SELECT is only probed by semi-joins (PostgreSQL: 2.3x -> 1.1x the hand query)
+            or (id(node) == self._driver and self.candidates is None)
             or self._keep_grouped > 0
         )
         if not grouped:

@@ -14,8 +14,6 @@ WITH `la_e1` AS (
     AND NOT `ev`.`timestamp` IS NULL
     AND `ev`.`timestamp` >= CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMP)
     AND `ev`.`timestamp` <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP)
-  GROUP BY
-    `g`.`canonical_segment_id`
 ), `la_users1` AS (
   SELECT
     `u`.`k0` AS `k0`
@@ -57,8 +55,6 @@ WITH `la_e1` AS (
     AND NOT `ev`.`timestamp` IS NULL
     AND `ev`.`timestamp` >= CAST('2026-09-02 00:00:00.000000+00:00' AS TIMESTAMP)
     AND `ev`.`timestamp` <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP)
-  GROUP BY
-    `g`.`canonical_segment_id`
 ), `la_users1` AS (
   SELECT
     `u`.`k0` AS `k0`

@@ -26,8 +26,6 @@ FROM (
       NOT "g"."canonical_segment_id" IS NULL
       AND NOT "ev"."timestamp" IS NULL
       AND "ev"."timestamp" <= CAST('2026-11-01 00:00:00.000000+00:00' AS TIMESTAMP WITH TIME ZONE)
-    GROUP BY
-      "g"."canonical_segment_id"
   ), "la_users1" AS (
     SELECT
       "u"."k0" AS "k0"
