@@ -34,8 +34,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from linked_audiences import Audience, DataGraph, validate_audience
-from linked_audiences.graph import EventSource, RelationshipPath
+from linked_audiences.graph import RelationshipPath
 from linked_audiences.validation import OPERATOR_TYPES, REFERENCE_OPERATORS
+from tests.reference.classic_strategies import ClassicNodes, add_follow_ups
 from tests.reference.evaluator import Tables, cast_long_text
 
 UTC = timezone.utc
@@ -772,6 +773,8 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
                 rows.append(dict(draw(st.sampled_from(rows))))  # exact duplicates count twice
         tables[table] = rows
         types[table] = dict(first.columns)
+    # Rows following others of the same owner, for funnel steps (SPEC §6).
+    add_follow_ups(draw, tables, plan.events, pools.days, pools.data_value)
     return tables, types
 
 
@@ -783,7 +786,7 @@ COUNT_FORMS = ("at_least", "exactly", "at_most")
 _ORDERINGS = ("less_than", "greater_than", "less_than_or_equal", "greater_than_or_equal")
 
 
-class _AudienceBuilder:
+class _AudienceBuilder(ClassicNodes):
     """Random valid condition trees for one graph (SPEC §3 placement and typing rules)."""
 
     def __init__(
@@ -936,40 +939,25 @@ class _AudienceBuilder:
         return self.entity_node(draw(st.sampled_from(tops)), without, depth)
 
     def event_node(self, without: bool, depth: int) -> dict[str, Any]:
-        """An ``event`` node with any count, window and ``where`` (SPEC §3)."""
-        draw = self.draw
-        source = draw(st.sampled_from(self.graph.events))
+        """An ``event`` node with any count (or an aggregate), window and ``where``, which
+        may hold funnel steps (SPEC §3, §6, §7)."""
+        source = self.draw(st.sampled_from(self.graph.events))
         node: dict[str, Any] = {"type": "event", "event": source.name, "without": without}
-        count, window = self.count(), self.window()
-        if count:
-            node["count"] = count
+        window = self.window()
         if window:
             node["window"] = window
-        properties = _properties(source)
-        if properties and draw(st.booleans()):
-            node["where"] = self.event_where(source, properties, min(depth, 2))
+        self.event_body(node, source, None, 1, depth)
         return node
 
-    def event_where(self, source: EventSource, properties: list[str], depth: int) -> dict[str, Any]:
-        """A tree of ``group``/``property`` nodes inside an event's ``where``."""
-        if depth > 0 and _chance(self.draw, 33):
-            return self.group(lambda d: self.event_where(source, properties, d), depth)
-        prop = self.draw(st.sampled_from(properties))
-        resolved = source.property_column(prop)
-        assert resolved is not None
-        dtype = resolved[1]
-        observed = self.column_values(source.table, resolved[0])
-        return {
-            "type": "property",
-            "property": prop,
-            **self.comparison(dtype, self.trait_refs(dtype), observed),
-        }
-
     def entity_node(self, path: RelationshipPath, without: bool, depth: int) -> dict[str, Any]:
-        """An ``entity`` node; a zero count never has a ``where`` (SPEC §3)."""
+        """An ``entity`` node with a count or (SPEC §7) an aggregate; a zero count never has a
+        ``where`` (SPEC §3)."""
         draw = self.draw
         node: dict[str, Any] = {"type": "entity", "relationship": path.slug, "without": without}
-        count = self.count()
+        aggregate = self.entity_aggregate(path) if _chance(draw, 15) else None
+        count = None if aggregate is not None else self.count()
+        if aggregate is not None:
+            node["aggregate"] = aggregate
         if count:
             node["count"] = count
         zero = count is not None and "at_least" not in count and next(iter(count.values())) == 0
@@ -1023,15 +1011,6 @@ def _as_literal(value: Any) -> Any:
     if isinstance(value, (date, time)):
         return value.isoformat()
     return value
-
-
-def _properties(source: EventSource) -> list[str]:
-    """Every property a condition may use on ``source`` (declared and implicit)."""
-    props = sorted(source.properties)
-    for implicit in ("page_name", "screen_name"):
-        if source.property_column(implicit) is not None:
-            props.append(implicit)
-    return props
 
 
 # --------------------------------------------------------------------------------------------
