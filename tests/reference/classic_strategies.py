@@ -23,7 +23,7 @@ in the last bit between Python and SQL — a difference no rule can fix, only hi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
@@ -121,6 +121,60 @@ class ClassicNodes:
     def count(self, zero_ok: bool = True) -> dict[str, int] | None:
         raise NotImplementedError
 
+    def window(self) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def entity_node(
+        self, path: RelationshipPath, without: bool, depth: int, aggregate_percent: int = 15
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- focused --------------------------------------------------------------------------
+
+    def classic_node(self, depth: int) -> dict[str, Any]:
+        """An audience-level funnel (an event with at least one step) or a node with an
+        aggregate: the focused exploration of these shapes, where random trees meet them
+        only now and then."""
+        draw = self.draw
+        kind = draw(st.sampled_from(("plain", "funnel", "funnel", "event", "entity")))
+        if kind == "plain":
+            return self.plain_funnel()
+        if kind == "entity":
+            tops = [p for p in self.graph.relationship_paths() if p.parent is None]
+            return self.entity_node(draw(st.sampled_from(tops)), chance(draw, 25), depth, 100)
+        source = draw(st.sampled_from(self.graph.events))
+        node: dict[str, Any] = {"type": "event", "event": source.name, "without": chance(draw, 25)}
+        window = self.window() if chance(draw, 50) else None
+        if window:
+            node["window"] = window
+        if kind == "event":
+            self.event_body(node, source, None, 1, depth, aggregate_percent=100)
+            return node
+        self.event_body(node, source, None, 1, depth, where_percent=0)
+        step = self.step(source, 1, depth)
+        properties = properties_of(source)
+        if depth > 0 and chance(draw, 50):
+            other = self.event_where(source, properties, depth - 1) if properties else step
+            step = {
+                "type": "group",
+                "operator": draw(st.sampled_from(("and", "or"))),
+                "conditions": [step, other],
+            }
+        node["where"] = step
+        return node
+
+    def plain_funnel(self) -> dict[str, Any]:
+        """ "A then B within N days" (or not), nothing else: one boundary decides it, so the
+        data's ties at exactly N days, equal instants and ``as_of`` show."""
+        draw = self.draw
+        first = draw(st.sampled_from(self.graph.events))
+        then = first if chance(draw, 33) else draw(st.sampled_from(self.graph.events))
+        days = [d for d in self.pools.days if d >= 1]
+        step: dict[str, Any] = {"type": "event", "event": then.name, "without": chance(draw, 25)}
+        if chance(draw, 75):
+            step["window"] = {"within_days_after": draw(st.sampled_from(days))}
+        return {"type": "event", "event": first.name, "where": step}
+
     # -- steps -----------------------------------------------------------------------------
 
     def parent_refs(self, parent: EventSource | None, dtype: str) -> list[dict[str, str]]:
@@ -146,7 +200,7 @@ class ClassicNodes:
         node: dict[str, Any] = {"type": "event", "event": source.name}
         if chance(draw, 25):
             node["without"] = True
-        if chance(draw, 40):
+        if chance(draw, 50):
             days = [d for d in self.pools.days if d >= 1]
             node["window"] = {"within_days_after": draw(st.sampled_from(days))}
         self.event_body(node, source, parent, chain + 1, depth)
@@ -159,11 +213,14 @@ class ClassicNodes:
         parent: EventSource | None,
         chain: int,
         depth: int,
+        aggregate_percent: int = 20,
+        where_percent: int = 50,
     ) -> None:
         """``count`` or ``aggregate``, and ``where``, of an event node (``parent``: the event
         a step follows, None at audience level; ``chain``: the node's place in its funnel)."""
         draw = self.draw
-        aggregate = self.event_aggregate(source, parent) if chance(draw, 20) else None
+        wanted = chance(draw, aggregate_percent)
+        aggregate = self.event_aggregate(source, parent) if wanted else None
         if aggregate is not None:
             node["aggregate"] = aggregate
         else:
@@ -171,7 +228,7 @@ class ClassicNodes:
             if count:
                 node["count"] = count
         properties = properties_of(source)
-        if (properties or self.can_step(chain)) and draw(st.booleans()):
+        if (properties or self.can_step(chain)) and chance(draw, where_percent):
             node["where"] = self.event_where(source, properties, min(depth, 2), parent, chain)
 
     def event_where(
@@ -194,7 +251,7 @@ class ClassicNodes:
                     for _ in range(draw(st.integers(1, 3)))
                 ],
             }
-        if self.can_step(chain) and (not properties or chance(draw, 25)):
+        if self.can_step(chain) and (not properties or chance(draw, 40)):
             return self.step(source, chain, depth)
         pairs = [
             (prop, ref)
@@ -297,27 +354,58 @@ class ClassicNodes:
         return out
 
 
+def adopt_rows(
+    draw: Draw,
+    tables: Tables,
+    events: Sequence[_EventPlan],
+    pools: _Pools,
+    members: dict[bool, list[Any]],
+) -> None:
+    """Give about half the event rows to ``members`` (owners in the universe: profile keys
+    under False, segment ids under True) and a table with fewer than two rows one of theirs:
+    a funnel or an aggregate only bites on rows of profiles in the universe."""
+    for table, plan in {e.table: e for e in events}.items():
+        owners = members[plan.via_segment_id]
+        if not owners:
+            continue
+        rows = tables.setdefault(table, [])
+        for row in rows:
+            if chance(draw, 50):
+                row[plan.owner_column] = draw(st.sampled_from(owners))
+        if len(rows) < 2:
+            row = {c: draw(pools.data_value(t)) for c, t in plan.columns.items()}
+            row[plan.owner_column] = draw(st.sampled_from(owners))
+            row[plan.timestamp] = draw(st.sampled_from(pools.event_instants))
+            if plan.event_column is not None:
+                names = [e.name for e in events if e.table == table]
+                row[plan.event_column] = draw(st.sampled_from(names))
+            rows.append(row)
+
+
 def add_follow_ups(
     draw: Draw,
     tables: Tables,
     events: Sequence[_EventPlan],
-    days: Sequence[int],
-    value: Callable[[str], st.SearchStrategy[Any]],
+    pools: _Pools,
+    members: dict[bool, list[Any]],
 ) -> None:
-    """Rows that follow other rows of the same owner: at the same instant, N days later
-    (N one of the scenario's day counts), N days ± 1 µs, or 1 µs later. In the same table the
-    row is a copy (equal properties, so parent references hold); in another table of the same
-    kind of owner its other values are drawn afresh (``value(dtype)``)."""
-    spans = [timedelta(0), timedelta(microseconds=1)]
-    for d in days:
+    """Rows that follow other rows of the same owner: N days later (N one of the scenario's
+    day counts, the bound a ``within_days_after`` N puts there), N days ± 1 µs, at the same
+    instant or 1 µs later. In the same table the row is a copy (equal properties, so parent
+    references hold); in another table of the same kind of owner its other values are drawn
+    afresh. Mostly rows of ``members`` are followed, and mostly so that the new row is not
+    after ``as_of`` (where it would not count)."""
+    one = timedelta(microseconds=1)
+    spans = [timedelta(0), one]
+    for d in pools.days:
         if d >= 1:
             span = timedelta(days=d)
-            spans += [span, span - timedelta(microseconds=1), span + timedelta(microseconds=1)]
+            spans += [span, span, span, span - one, span + one]
     plans = {e.table: e for e in events}  # a shared table has one layout
     for table, plan in plans.items():
         rows = tables.get(table, [])
         room = MAX_ROWS - len(rows)
-        if room <= 0 or not chance(draw, 60):
+        if room <= 0 or not chance(draw, 80):
             continue
         sources = [
             (other, row)
@@ -326,22 +414,29 @@ def add_follow_ups(
             for row in tables.get(other.table, [])
             if row.get(other.timestamp) is not None and row.get(other.owner_column) is not None
         ]
-        if not sources:
-            continue
         names = sorted({e.name for e in events if e.table == table} | {"Other Event"})
-        for _ in range(draw(st.integers(1, min(3, room)))):
-            other, base = draw(st.sampled_from(sources))
+        for _ in range(draw(st.integers(1, min(4, room))) if sources else 0):
+            span = draw(st.sampled_from(spans))
+            pool = sources
+            preferred = [
+                (o, r)
+                for o, r in sources
+                if r[o.owner_column] in members[o.via_segment_id]
+                and r[o.timestamp] + span <= pools.as_of
+            ]
+            if preferred and chance(draw, 75):
+                pool = preferred
+            other, base = draw(st.sampled_from(pool))
             if other.table == table:
                 row = dict(base)
             else:
-                row = {c: draw(value(t)) for c, t in plan.columns.items()}
+                row = {c: draw(pools.data_value(t)) for c, t in plan.columns.items()}
                 row[plan.owner_column] = base[other.owner_column]
-            start: datetime = base[other.timestamp]
-            row[plan.timestamp] = start + draw(st.sampled_from(spans))
+            row[plan.timestamp] = base[other.timestamp] + span
             if plan.event_column is not None and (other.table != table or chance(draw, 30)):
                 row[plan.event_column] = draw(st.sampled_from(names))
             rows.append(row)
         tables[table] = rows
 
 
-__all__ = ["ClassicNodes", "add_follow_ups"]
+__all__ = ["ClassicNodes", "add_follow_ups", "adopt_rows"]
