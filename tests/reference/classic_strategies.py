@@ -319,7 +319,7 @@ class ClassicNodes:
     def aggregate(
         self,
         field: str,
-        operands: list[tuple[str, str, list[list[Any]]]],
+        operands: Sequence[tuple[str, str, list[list[Any]]]],
         parent: EventSource | None,
     ) -> dict[str, Any] | None:
         """``{function, field: name, operator, value|reference}``: a function that takes the
