@@ -779,7 +779,7 @@ def _fill(
                 rows.append(dict(draw(st.sampled_from(rows))))  # exact duplicates count twice
         tables[table] = rows
         types[table] = dict(first.columns)
-    # Rows following others of the same owner, for funnel steps (SPEC §6).
+    # Rows following others of the same owner, for funnel steps.
     universe = {
         row[key]
         for row in tables[plan.identifiers_table]
@@ -961,7 +961,7 @@ class _AudienceBuilder(ClassicNodes):
 
     def event_node(self, without: bool, depth: int) -> dict[str, Any]:
         """An ``event`` node with any count (or an aggregate), window and ``where``, which
-        may hold funnel steps (SPEC §3, §6, §7)."""
+        may hold funnel steps."""
         source = self.draw(st.sampled_from(self.graph.events))
         node: dict[str, Any] = {"type": "event", "event": source.name, "without": without}
         window = self.window()
@@ -973,8 +973,8 @@ class _AudienceBuilder(ClassicNodes):
     def entity_node(
         self, path: RelationshipPath, without: bool, depth: int, aggregate_percent: int = 15
     ) -> dict[str, Any]:
-        """An ``entity`` node with a count or (SPEC §7) an aggregate; a zero count never has a
-        ``where`` (SPEC §3)."""
+        """An ``entity`` node with a count or an aggregate; a zero count never has a
+        ``where``."""
         draw = self.draw
         node: dict[str, Any] = {"type": "entity", "relationship": path.slug, "without": without}
         wanted = _chance(draw, aggregate_percent)
@@ -1046,7 +1046,7 @@ def _as_literal(value: Any) -> Any:
 @st.composite
 def scenarios(draw: Draw, max_depth: int = 2, classic: bool = False) -> Scenario:
     """A graph, its data, one audience and 0–2 extra audiences it may name (SPEC §2–3).
-    With ``classic`` the main audience is a funnel or an aggregate node (SPEC §6–7).
+    With ``classic`` the main audience is a funnel or an aggregate node.
 
     The extra audiences are ``extra_0`` and ``extra-1.b``; the second may name the first, the
     main one (``main``) may name both, so there is never a cycle. Every audience passes
