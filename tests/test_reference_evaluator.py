@@ -1226,6 +1226,19 @@ SMOKE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 @SMOKE
 @given(scenarios())
 def test_generated_scenarios_are_valid_and_evaluate(scenario: Scenario) -> None:
+    check_generated(scenario)
+
+
+@SMOKE
+@given(scenarios(classic=True))
+def test_generated_funnels_and_aggregates_are_valid_and_evaluate(scenario: Scenario) -> None:
+    check_generated(scenario)
+
+
+def check_generated(scenario: Scenario) -> None:
+    """A generated scenario is valid, small, and the evaluator's answers are consistent:
+    matched entities belong to members, members are in the universe, and the audience's
+    complement is the rest of the universe with no entities."""
     la.validate_audience(scenario.audience, scenario.graph, scenario.audiences)
     for extra in scenario.audiences:
         la.validate_audience(extra, scenario.graph, scenario.audiences)

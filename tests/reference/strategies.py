@@ -34,9 +34,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from linked_audiences import Audience, DataGraph, validate_audience
-from linked_audiences.graph import EventSource, RelationshipPath
+from linked_audiences.graph import RelationshipPath
 from linked_audiences.validation import OPERATOR_TYPES, REFERENCE_OPERATORS
-from tests.reference.evaluator import Tables, cast_long_text
+from tests.reference.classic_strategies import ClassicNodes, add_follow_ups, adopt_rows
+from tests.reference.evaluator import UNIVERSE_TYPES, Tables, cast_long_text
 
 UTC = timezone.utc
 DATA_TYPES = ("string", "number", "boolean", "date", "time", "timestamp")
@@ -589,8 +590,11 @@ def _profile_ids(draw: Draw, hostile: bool) -> list[str]:
     return [draw(st.sampled_from(forms)).format(i) for i in range(n)]
 
 
-def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str]]]:
-    """Rows for every table of the graph, and their column types."""
+def _fill(
+    draw: Draw, plan: _GraphPlan, classic: bool = False
+) -> tuple[Tables, dict[str, dict[str, str]]]:
+    """Rows for every table of the graph, and their column types. ``classic``: data for a
+    funnel or an aggregate — someone is in the universe and owns event rows."""
     pools = plan.pools
     tables: Tables = {}
     types: dict[str, dict[str, str]] = {}
@@ -623,7 +627,10 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
                 "value": _maybe_null(draw, st.sampled_from(IDENT_VALUES)),
             }
         )
-    tables[plan.identifiers_table] = identifiers[:12]
+    identifiers = identifiers[:12]
+    if classic and not any(r["type"] in UNIVERSE_TYPES and r["value"] for r in identifiers):
+        identifiers[-1:] = [{key: profiles[0], "type": "email", "value": "a@x.io"}]
+    tables[plan.identifiers_table] = identifiers
     types[plan.identifiers_table] = {key: "string", "type": "string", "value": "string"}
 
     # Traits: wide (one row per profile) or long (texts, duplicates, garbage). The trait a
@@ -772,6 +779,23 @@ def _fill(draw: Draw, plan: _GraphPlan) -> tuple[Tables, dict[str, dict[str, str
                 rows.append(dict(draw(st.sampled_from(rows))))  # exact duplicates count twice
         tables[table] = rows
         types[table] = dict(first.columns)
+    # Rows following others of the same owner, for funnel steps.
+    universe = {
+        row[key]
+        for row in tables[plan.identifiers_table]
+        if row["type"] in UNIVERSE_TYPES and row["value"] is not None and row[key] is not None
+    }
+    segments = set()
+    if plan.id_graph_table is not None:
+        segments = {r["segment_id"] for r in tables[plan.id_graph_table] if r[key] in universe}
+    if classic and plan.id_graph_table is not None and universe and not segments:
+        # a segment id of someone in the universe, so that segment_id events can be theirs
+        tables[plan.id_graph_table].append({"segment_id": "s_member", key: min(universe)})
+        segments = {"s_member"}
+    members = {False: sorted(universe), True: sorted(segments)}
+    if classic:
+        adopt_rows(draw, tables, plan.events, pools, members)
+    add_follow_ups(draw, tables, plan.events, pools, members)
     return tables, types
 
 
@@ -783,7 +807,7 @@ COUNT_FORMS = ("at_least", "exactly", "at_most")
 _ORDERINGS = ("less_than", "greater_than", "less_than_or_equal", "greater_than_or_equal")
 
 
-class _AudienceBuilder:
+class _AudienceBuilder(ClassicNodes):
     """Random valid condition trees for one graph (SPEC §3 placement and typing rules)."""
 
     def __init__(
@@ -936,40 +960,28 @@ class _AudienceBuilder:
         return self.entity_node(draw(st.sampled_from(tops)), without, depth)
 
     def event_node(self, without: bool, depth: int) -> dict[str, Any]:
-        """An ``event`` node with any count, window and ``where`` (SPEC §3)."""
-        draw = self.draw
-        source = draw(st.sampled_from(self.graph.events))
+        """An ``event`` node with any count (or an aggregate), window and ``where``, which
+        may hold funnel steps."""
+        source = self.draw(st.sampled_from(self.graph.events))
         node: dict[str, Any] = {"type": "event", "event": source.name, "without": without}
-        count, window = self.count(), self.window()
-        if count:
-            node["count"] = count
+        window = self.window()
         if window:
             node["window"] = window
-        properties = _properties(source)
-        if properties and draw(st.booleans()):
-            node["where"] = self.event_where(source, properties, min(depth, 2))
+        self.event_body(node, source, None, 1, depth)
         return node
 
-    def event_where(self, source: EventSource, properties: list[str], depth: int) -> dict[str, Any]:
-        """A tree of ``group``/``property`` nodes inside an event's ``where``."""
-        if depth > 0 and _chance(self.draw, 33):
-            return self.group(lambda d: self.event_where(source, properties, d), depth)
-        prop = self.draw(st.sampled_from(properties))
-        resolved = source.property_column(prop)
-        assert resolved is not None
-        dtype = resolved[1]
-        observed = self.column_values(source.table, resolved[0])
-        return {
-            "type": "property",
-            "property": prop,
-            **self.comparison(dtype, self.trait_refs(dtype), observed),
-        }
-
-    def entity_node(self, path: RelationshipPath, without: bool, depth: int) -> dict[str, Any]:
-        """An ``entity`` node; a zero count never has a ``where`` (SPEC §3)."""
+    def entity_node(
+        self, path: RelationshipPath, without: bool, depth: int, aggregate_percent: int = 15
+    ) -> dict[str, Any]:
+        """An ``entity`` node with a count or an aggregate; a zero count never has a
+        ``where``."""
         draw = self.draw
         node: dict[str, Any] = {"type": "entity", "relationship": path.slug, "without": without}
-        count = self.count()
+        wanted = _chance(draw, aggregate_percent)
+        aggregate = self.entity_aggregate(path) if wanted else None
+        count = None if aggregate is not None else self.count()
+        if aggregate is not None:
+            node["aggregate"] = aggregate
         if count:
             node["count"] = count
         zero = count is not None and "at_least" not in count and next(iter(count.values())) == 0
@@ -1007,13 +1019,14 @@ class _AudienceBuilder:
         observed = self.column_values(path.entity.table, column)
         return {"type": "column", "column": column, **self.comparison(dtype, refs, observed)}
 
-    def audience(self, key: str, depth: int) -> Audience:
+    def audience(self, key: str, depth: int, classic: bool = False) -> Audience:
+        """An audience; with ``classic`` its condition is a funnel or an aggregate node."""
         return Audience.model_validate(
             {
                 "key": key,
                 "name": f"Audience {key}",
                 "include_anonymous": self.draw(st.booleans()),
-                "condition": self.audience_level(depth),
+                "condition": self.classic_node(depth) if classic else self.audience_level(depth),
             }
         )
 
@@ -1025,23 +1038,15 @@ def _as_literal(value: Any) -> Any:
     return value
 
 
-def _properties(source: EventSource) -> list[str]:
-    """Every property a condition may use on ``source`` (declared and implicit)."""
-    props = sorted(source.properties)
-    for implicit in ("page_name", "screen_name"):
-        if source.property_column(implicit) is not None:
-            props.append(implicit)
-    return props
-
-
 # --------------------------------------------------------------------------------------------
 # Scenarios
 # --------------------------------------------------------------------------------------------
 
 
 @st.composite
-def scenarios(draw: Draw, max_depth: int = 2) -> Scenario:
+def scenarios(draw: Draw, max_depth: int = 2, classic: bool = False) -> Scenario:
     """A graph, its data, one audience and 0–2 extra audiences it may name (SPEC §2–3).
+    With ``classic`` the main audience is a funnel or an aggregate node.
 
     The extra audiences are ``extra_0`` and ``extra-1.b``; the second may name the first, the
     main one (``main``) may name both, so there is never a cycle. Every audience passes
@@ -1049,14 +1054,14 @@ def scenarios(draw: Draw, max_depth: int = 2) -> Scenario:
     """
     plan = draw(_graph_plans())
     graph = DataGraph.model_validate(plan.graph_json)
-    tables, column_types = _fill(draw, plan)
+    tables, column_types = _fill(draw, plan, classic)
     extras: list[Audience] = []
     n_extras = 0 if _chance(draw, 20) else draw(st.integers(1, 2))
     for key in ("extra_0", "extra-1.b")[:n_extras]:
         builder = _AudienceBuilder(draw, graph, plan.pools, tuple(a.key for a in extras), tables)
         extras.append(builder.audience(key, 1))
     builder = _AudienceBuilder(draw, graph, plan.pools, tuple(a.key for a in extras), tables)
-    audience = builder.audience("main", max_depth)
+    audience = builder.audience("main", max_depth, classic)
     validate_audience(audience, graph, extras)
     return Scenario(graph, tables, column_types, audience, tuple(extras), plan.as_of)
 
