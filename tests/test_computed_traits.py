@@ -15,6 +15,7 @@ import linked_audiences as la
 from linked_audiences.dialects import get_dialect
 from linked_audiences.loading import validate_data
 
+from .conftest import EXAMPLES
 from .reference.duckdb_loader import load_tables
 from .reference.evaluator import Tables, _Evaluator, as_instant, evaluate
 
@@ -556,3 +557,29 @@ def test_every_function_renders_and_reparses(dialect: str) -> None:
     )
     for sql in (compiled.profiles_sql, compiled.entities_sql):
         sqlglot.parse_one(sql, read=get_dialect(dialect).sqlglot_dialect)
+
+
+@pytest.mark.parametrize(
+    "dialect", ["duckdb", "postgres", "snowflake", "bigquery", "redshift", "databricks"]
+)
+def test_an_ordered_string_aggregation_renders_the_same_twice(dialect: str) -> None:
+    """sqlglot rewrites an ordered string aggregation as it prints it: a compiled query
+    that holds one (``unique_list``) is rendered from a copy, so it prints the same twice."""
+    graph = la.DataGraph.load(EXAMPLES / "graph.yaml")
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "lists",
+            "name": "lists",
+            "condition": {
+                "type": "trait",
+                "trait": "viewed_categories",
+                "operator": "contains",
+                "value": ",",
+            },
+        },
+    )
+    compiled = la.compile(audience, graph, dialect=dialect, as_of="2026-11-01T00:00:00Z")
+    assert compiled.profiles_sql == compiled.profiles_sql
+    assert compiled.entities_sql == compiled.entities_sql
+    assert compiled.sql() == compiled.sql()

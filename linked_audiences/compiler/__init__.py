@@ -54,12 +54,13 @@ class CompiledAudience:
     @property
     def profiles_sql(self) -> str:
         """Members: one column ``profile_id`` (``account_id`` for an account audience)."""
-        return self.dialect.render(self.expression, copy=False)
+        return self.dialect.render(self.expression, copy=_rewritten(self.expression))
 
     @property
     def entities_sql(self) -> str:
         """Matched entities of members: ``profile_id``, ``relationship``, ``entity_id``."""
-        return self.dialect.render(self.entities_expression, copy=False)
+        query = self.entities_expression
+        return self.dialect.render(query, copy=_rewritten(query))
 
     def explorer_expression(self, profile_ids: Sequence[object]) -> exp.Query | None:
         """Matched entities of ``profile_ids`` with their parents (None: no entity nodes)."""
@@ -88,7 +89,14 @@ class CompiledAudience:
     def sql(self, *, pretty: bool = True, entities: bool = False) -> str:
         """Readable SQL for a person debugging an audience."""
         query = self.entities_expression if entities else self.expression
-        return self.dialect.render(query, pretty=pretty, copy=False)
+        return self.dialect.render(query, pretty=pretty, copy=_rewritten(query))
+
+
+def _rewritten(query: exp.Expr) -> bool:
+    """Whether rendering rewrites ``query`` in place, so it must render a copy: sqlglot's
+    generators restructure an ordered string aggregation (``unique_list``) as they print it,
+    and a second rendering of the same tree would print it wrong."""
+    return query.find(exp.GroupConcat) is not None
 
 
 def resolve_as_of(as_of: datetime | str | None) -> datetime:
