@@ -13,7 +13,6 @@ from linked_audiences.graph import (
     DataGraph,
     Entity,
     Relationship,
-    as_list,
     parse_join_on,
     parse_junction_left,
     parse_junction_right,
@@ -133,14 +132,6 @@ def _link_problems(
                     continue
                 if want is not None and ref.slug != want.slug:
                     yield Problem(where, f"{side} must name {want.slug!r}, got {ref.slug!r}")
-        if isinstance(junction.left_join_on, list) or isinstance(junction.right_join_on, list):
-            lefts, rights = as_list(junction.left_join_on), as_list(junction.right_join_on)
-            if len(lefts) != len(rights):
-                yield Problem(
-                    f"{path}.junction_table",
-                    f"left_join_on has {len(lefts)} equalities and right_join_on {len(rights)}; "
-                    "a junction row links one parent to one child, so they come in pairs",
-                )
 
 
 def _items(path: str, value: str | list[str]) -> list[tuple[str, str]]:

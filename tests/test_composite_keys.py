@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 
@@ -15,6 +16,8 @@ from linked_audiences.examples.generator import DEMO_AS_OF, build_demo_warehouse
 from linked_audiences.loading import validate_data
 
 from .conftest import EXAMPLES
+from .reference.duckdb_loader import load_tables
+from .reference.evaluator import evaluate
 
 CART = ["relationships", 1]
 
@@ -77,15 +80,121 @@ def test_an_empty_key_is_an_error() -> None:
         validate_data(la.DataGraph, data)
 
 
-def test_a_composite_junction_pairs_its_equalities() -> None:
-    data = _graph()
-    junction = data["relationships"][1]["relationships"][0]["junction_table"]
-    junction["left_join_on"] = ["cart.id = cart_id", "cart.user_id = user_id"]
-    problems = _problems(data)
-    assert [p.path for p in problems] == ["$.relationships[1].relationships[0].junction_table"]
-    assert "come in pairs" in problems[0].rule
-    junction["right_join_on"] = ["product_sku = product.sku", "user_id = product.name"]
-    validate_data(la.DataGraph, data)  # two pairs: fine
+#: Orders keyed by (region, order number), reached from the profile by user id, and
+#: products through a junction table joined to the order on both key columns.
+JUNCTION_GRAPH = {
+    "profile": {"traits_table": "ps.traits", "identifiers_table": "ps.ids", "key": "pid"},
+    "entities": [
+        {
+            "slug": "order",
+            "table": "shop.orders",
+            "primary_key": ["region", "order_no"],
+            "columns": {"region": "string", "order_no": "number", "user_id": "string"},
+        },
+        {
+            "slug": "product",
+            "table": "shop.products",
+            "primary_key": "sku",
+            "columns": {"sku": "string", "color": "string"},
+        },
+    ],
+    "relationships": [
+        {
+            "slug": "user-orders",
+            "related_entity": "order",
+            "external_id": {"type": "user_id", "join_key": "user_id"},
+            "relationships": [
+                {
+                    "slug": "order-products",
+                    "related_entity": "product",
+                    "junction_table": {
+                        "table": "shop.items",
+                        "primary_key": ["region", "order_no", "sku"],
+                        "left_join_on": ["order.region = region", "order.order_no = order_no"],
+                        "right_join_on": "sku = product.sku",
+                    },
+                }
+            ],
+        }
+    ],
+}
+JUNCTION_ROWS: dict[str, list[dict[str, Any]]] = {
+    "ps.ids": [
+        {"pid": "p1", "type": "user_id", "value": "u1"},
+        {"pid": "p2", "type": "user_id", "value": "u2"},
+    ],
+    # order 1 exists in two regions: only the items of the same (region, number) belong to it
+    "shop.orders": [
+        {"region": "eu", "order_no": 1, "user_id": "u1"},
+        {"region": "us", "order_no": 1, "user_id": "u2"},
+        {"region": "us", "order_no": 2, "user_id": "u2"},
+    ],
+    "shop.items": [
+        {"region": "eu", "order_no": 1, "sku": "red-1"},
+        {"region": "us", "order_no": 1, "sku": "blue-1"},
+        {"region": "us", "order_no": 2, "sku": "red-2"},
+        {"region": "us", "order_no": 2, "sku": "red-2"},  # a repeated link: one product
+    ],
+    "shop.products": [
+        {"sku": "red-1", "color": "red"},
+        {"sku": "blue-1", "color": "blue"},
+        {"sku": "red-2", "color": "red"},
+    ],
+}
+JUNCTION_TYPES = {
+    "ps.traits": {"pid": "string"},
+    "ps.ids": {"pid": "string", "type": "string", "value": "string"},
+    "shop.orders": {"region": "string", "order_no": "integer", "user_id": "string"},
+    "shop.items": {"region": "string", "order_no": "integer", "sku": "string"},
+    "shop.products": {"sku": "string", "color": "string"},
+}
+
+
+@pytest.mark.parametrize(
+    ("where", "members", "entities"),
+    [
+        # p1's order eu|1 holds red-1; p2's us|1 holds blue-1 (not eu's red-1), us|2 red-2
+        (
+            {"type": "column", "column": "color", "operator": "equals", "value": "red"},
+            {"p1", "p2"},
+            {
+                ("p1", "user-orders", "eu|1"),
+                ("p1", "order-products", "red-1"),
+                ("p2", "user-orders", "us|2"),
+                ("p2", "order-products", "red-2"),
+            },
+        ),
+        (
+            {"type": "column", "column": "color", "operator": "equals", "value": "blue"},
+            {"p2"},
+            {("p2", "user-orders", "us|1"), ("p2", "order-products", "blue-1")},
+        ),
+    ],
+)
+def test_a_junction_joined_on_a_composite_key(
+    where: dict[str, Any], members: set[str], entities: set[tuple[str, str, str]]
+) -> None:
+    graph = validate_data(la.DataGraph, JUNCTION_GRAPH)
+    audience = validate_data(
+        la.Audience,
+        {
+            "key": "k",
+            "name": "k",
+            "condition": {
+                "type": "entity",
+                "relationship": "user-orders",
+                "where": {"type": "entity", "relationship": "order-products", "where": where},
+            },
+        },
+    )
+    result = evaluate(audience, graph, JUNCTION_ROWS, DEMO_AS_OF)
+    assert (set(result.members), set(result.entities)) == (members, entities)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    load_tables(con, graph, JUNCTION_ROWS, JUNCTION_TYPES)
+    compiled = la.compile(audience, graph, as_of=DEMO_AS_OF)
+    assert {r[0] for r in con.execute(compiled.profiles_sql).fetchall()} == members
+    assert set(con.execute(compiled.entities_sql).fetchall()) == entities
 
 
 @pytest.fixture(scope="module")

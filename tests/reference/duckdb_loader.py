@@ -24,6 +24,7 @@ DUCKDB_TYPES: dict[str, str] = {
     "date": "DATE",
     "time": "TIME",
     "timestamp": "TIMESTAMPTZ",
+    "integer": "BIGINT",  # a whole-number key column (a number would be spelt 1.0 in a key)
 }
 
 
