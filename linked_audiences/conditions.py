@@ -30,13 +30,18 @@ from pydantic import (
 from linked_audiences import documents
 from linked_audiences.errors import DefinitionError, Problem
 
-Operator = Literal[
+ComparisonOperator = Literal[
     "equals",
     "not_equals",
     "less_than",
     "greater_than",
     "less_than_or_equal",
     "greater_than_or_equal",
+]
+"""Equality and the orderings: what an aggregate may be compared by."""
+
+Operator = Literal[
+    ComparisonOperator,
     "equals_any_of",
     "contains_any_of",
     "contains",
@@ -192,14 +197,6 @@ class ParentReference(_Model):
 Reference = TraitReference | ColumnReference | ParentReference
 
 AggregateFunction = Literal["sum", "avg", "min", "max", "count_distinct"]
-AggregateOperator = Literal[
-    "equals",
-    "not_equals",
-    "less_than",
-    "greater_than",
-    "less_than_or_equal",
-    "greater_than_or_equal",
-]
 
 
 class Aggregate(_Model):
@@ -211,7 +208,7 @@ class Aggregate(_Model):
     function: AggregateFunction
     property: str | None = None
     column: str | None = None
-    operator: AggregateOperator
+    operator: ComparisonOperator
     value: Value | None = None
     reference: Reference | None = None
 

@@ -100,11 +100,8 @@ class AccountMembership:
             name = node.reference.trait
             ref_storage = self.ctx.storage(self.accounts.traits_table, name, dtype)
             reference = self.ctx.as_declared(col(_ROW, name), dtype, ref_storage)
-            if dtype == "timestamp" and (storage == "aware") != (ref_storage == "aware"):
-                if storage == "aware":
-                    x, storage = self.ctx.dialect.utc_wall_clock(x), "naive"
-                else:
-                    reference = self.ctx.dialect.utc_wall_clock(reference)
+            if dtype == "timestamp":
+                x, storage, reference = self.ctx.same_kind(x, storage, reference, ref_storage)
         predicate = comparison(self.ctx, x, dtype, node.operator, node.value, reference, storage)
         if not node.without:
             return predicate

@@ -158,6 +158,18 @@ class CompileContext:
             x = self.dialect.utc_wall_clock(x)
         return cast_to(x, "DATE")
 
+    def same_kind(
+        self, x: exp.Expr, storage: Storage, other: exp.Expr, other_storage: Storage
+    ) -> tuple[exp.Expr, Storage, exp.Expr]:
+        """Two timestamps compared with each other, of one kind: an instant against a
+        zone-less value compares both as UTC wall-clock time, never through the session's
+        zone. Returns ``x``, its storage now, and ``other``."""
+        if (storage == "aware") == (other_storage == "aware"):
+            return x, storage, other
+        if storage == "aware":
+            return self.dialect.utc_wall_clock(x), "naive", other
+        return x, storage, self.dialect.utc_wall_clock(other)
+
     # -- sources ---------------------------------------------------------------------------
 
     def universe(self, include_anonymous: bool) -> str:

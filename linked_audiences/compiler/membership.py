@@ -293,11 +293,10 @@ class Membership:
             kind = aggregates.result_type(aggregate, dtype)
             reference, ref_storage = self._reference(aggregate.reference, scope)
             reference = self.ctx.as_declared(reference, kind, ref_storage)
-            if kind == "timestamp" and (storage == "aware") != (ref_storage == "aware"):
-                if storage == "aware":
-                    value, storage = self.ctx.dialect.utc_wall_clock(value), "naive"
-                else:
-                    reference = self.ctx.dialect.utc_wall_clock(reference)
+            if kind == "timestamp":
+                value, storage, reference = self.ctx.same_kind(
+                    value, storage, reference, ref_storage
+                )
         predicate = aggregates.compare(self.ctx, aggregate, value, dtype, storage, reference)
         if not without:
             return predicate
@@ -313,12 +312,8 @@ class Membership:
         if node.reference is not None:
             reference, ref_storage = self._reference(node.reference, scope)
             reference = self.ctx.as_declared(reference, dtype, ref_storage)
-            if dtype == "timestamp" and (storage == "aware") != (ref_storage == "aware"):
-                # An instant against a zone-less value: both as UTC wall-clock time.
-                if storage == "aware":
-                    x, storage = self.ctx.dialect.utc_wall_clock(x), "naive"
-                else:
-                    reference = self.ctx.dialect.utc_wall_clock(reference)
+            if dtype == "timestamp":
+                x, storage, reference = self.ctx.same_kind(x, storage, reference, ref_storage)
         return comparison(self.ctx, x, dtype, node.operator, node.value, reference, storage)
 
     def _reference(

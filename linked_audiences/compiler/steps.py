@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from linked_audiences.compiler.context import Storage, col, string, table
+from linked_audiences.compiler.context import col, string, table
 from linked_audiences.compiler.scope import Scope
 from linked_audiences.conditions import EventCondition
 from linked_audiences.sql import not_null, select
@@ -51,7 +51,7 @@ def step(membership: Membership, node: EventCondition, parent: Scope) -> exp.Exp
     storage = ctx.storage(source.table, source.timestamp, "timestamp")
     parent_ts = col(parent.event_alias, parent.event.timestamp)
     parent_storage = ctx.storage(parent.event.table, parent.event.timestamp, "timestamp")
-    child, earlier = _comparable(membership, ts, storage, parent_ts, parent_storage)
+    child, _, earlier = ctx.same_kind(ts.copy(), storage, parent_ts, parent_storage)
     where: list[exp.Expr] = [
         exp.EQ(this=profile.copy(), expression=parent.profile.copy()),
         not_null(ts),
@@ -84,20 +84,3 @@ def step(membership: Membership, node: EventCondition, parent: Scope) -> exp.Exp
         ops = {"at_least": exp.GTE, "exactly": exp.EQ, "at_most": exp.LTE}
         test, holds = ops[count.kind](this=counted, expression=n), True
     return test if holds != node.without else exp.Not(this=test)
-
-
-def _comparable(
-    membership: Membership,
-    ts: exp.Expr,
-    storage: Storage,
-    parent_ts: exp.Expr,
-    parent_storage: Storage,
-) -> tuple[exp.Expr, exp.Expr]:
-    """Both timestamps of one kind: an instant against a zone-less value compares both as
-    UTC wall-clock time, never through the session's zone."""
-    if (storage == "aware") == (parent_storage == "aware"):
-        return ts.copy(), parent_ts.copy()
-    wall = membership.ctx.dialect.utc_wall_clock
-    if storage == "aware":
-        return wall(ts.copy()), parent_ts.copy()
-    return ts.copy(), wall(parent_ts.copy())

@@ -220,20 +220,16 @@ def _segment_call(event: dict[str, Any], index: int) -> tuple[str, dict[str, Any
             raise ValueError(f"{where}: properties must be an object")
         kwargs.update(event=name, properties=properties)
         return "track", kwargs
-    if kind == "identify":
+    if kind in ("identify", "group"):
         traits = event.get("traits") or {}
         if not isinstance(traits, dict):
             raise ValueError(f"{where}: traits must be an object")
         kwargs.update(traits=traits)
-        return "identify", kwargs
-    if kind == "group":
-        if not isinstance(group_id, str) or not group_id:
-            raise ValueError(f"{where}: a group call needs a groupId")
-        traits = event.get("traits") or {}
-        if not isinstance(traits, dict):
-            raise ValueError(f"{where}: traits must be an object")
-        kwargs.update(group_id=group_id, traits=traits)
-        return "group", kwargs
+        if kind == "group":
+            if not isinstance(group_id, str) or not group_id:
+                raise ValueError(f"{where}: a group call needs a groupId")
+            kwargs.update(group_id=group_id)
+        return kind, kwargs
     raise ValueError(f"{where}: type must be 'track', 'identify' or 'group', got {kind!r}")
 
 
