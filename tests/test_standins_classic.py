@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import linked_audiences as la
@@ -23,6 +22,7 @@ from linked_audiences.dialects import get_dialect
 from linked_audiences.examples.generator import DEMO_AS_OF, build_demo_warehouse
 from linked_audiences.loading import validate_data
 
+from .engines.demo_copy import SCHEMAS, demo_tables
 from .engines.standins import reparse
 from .reference.evaluator import Tables, evaluate
 from .test_differential_demo import ACCOUNT_VARIANTS, VARIANTS
@@ -50,24 +50,7 @@ Query = Callable[[str], list[Any]]
 def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     path = Path(tmp_path_factory.mktemp("classic")) / "demo.duckdb"
     build_demo_warehouse(path, profiles=100, seed=11)
-    # Whole-number key columns stay integers (a DOUBLE key would be spelt "1.0" by some
-    # engines in a composite entity_id, "1" by others).
-    spec = {"VARCHAR": "string", "DOUBLE": "number", "BIGINT": "integer", "INTEGER": "integer"}
-    spec |= {"BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP WITH TIME ZONE": "timestamp"}
-    con = duckdb.connect(str(path))
-    con.execute("SET TimeZone = 'UTC'")
-    tables: Tables = {}
-    types: dict[str, dict[str, str]] = {}
-    for schema, name in con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('ps_materialize', 'prod', 'segment', 'ml')"
-    ).fetchall():
-        cursor = con.execute(f'SELECT * FROM "{schema}"."{name}"')
-        columns = [d[0] for d in cursor.description]
-        types[f"{schema}.{name}"] = {d[0]: spec[str(d[1])] for d in cursor.description}
-        tables[f"{schema}.{name}"] = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-    con.close()
-    return tables, types
+    return demo_tables(path, (*SCHEMAS, "ml"), integers=True)
 
 
 #: Every computed trait of the demo graph, and a comparison between two of them.
