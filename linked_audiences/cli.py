@@ -30,6 +30,7 @@ from linked_audiences.cli_common import (
     _state_arg,
     _warehouse_arg,
 )
+from linked_audiences.cli_insights import add_insight_commands
 from linked_audiences.cli_runs import _cmd_deliver, _cmd_run, _cmd_run_due, _cmd_runs
 from linked_audiences.cli_traits import add_compute_traits
 from linked_audiences.conditions import Audience
@@ -106,7 +107,13 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     graph, audience, audiences = _load(args)
     with connect(args.warehouse, read_only=True) as warehouse:
         result = preview(
-            audience, graph, warehouse, as_of=args.as_of, audiences=audiences, sample=args.sample
+            audience,
+            graph,
+            warehouse,
+            as_of=args.as_of,
+            audiences=audiences,
+            sample=args.sample,
+            blocks=args.blocks,
         )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -126,6 +133,9 @@ def format_preview(result: Preview, name: str) -> str:
         ids = ", ".join(f"{k}={'|'.join(v)}" for k, v in result.identifiers.get(pid, {}).items())
         lines.append(f"  {pid}  {ids}")
         lines.extend(_tree(result.entities.get(pid, ()), "      "))
+    if result.blocks:
+        lines.append("each top-level condition alone:")
+        lines.extend(f"  {b.count:>10,}  {b.label}  ({b.path})" for b in result.blocks)
     return "\n".join(lines)
 
 
@@ -236,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"show N members, 1 to {MAX_SAMPLE:,} (default: %(default)s)",
     )
+    preview_.add_argument(
+        "--blocks", action="store_true", help="also count each top-level condition alone"
+    )
     preview_.add_argument("--json", action="store_true", help="print JSON")
     preview_.set_defaults(handler=_cmd_preview)
 
@@ -307,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     due.set_defaults(handler=_cmd_run_due)
 
     add_compute_traits(commands)
+    add_insight_commands(commands)
 
     demo = commands.add_parser(
         "demo", help="build the demo DuckDB warehouse and show the example audiences"

@@ -20,6 +20,7 @@ from linked_audiences.catalog import inspect_graph
 from linked_audiences.compiler import CompiledAudience
 from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
+from linked_audiences.insights.blocks import Block, block_counts
 from linked_audiences.names import StoredNames
 from linked_audiences.sql import col, in_list, select, table
 from linked_audiences.validation import validate_audience
@@ -67,6 +68,8 @@ class Preview:
     #: ``account``: the sample holds account ids, and each one's tree its member profiles
     #: (under ``users``) instead of matched entities.
     level: str = "profile"
+    #: With ``blocks=True``: the member count of each top-level condition alone.
+    blocks: tuple[Block, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         member = "account_id" if self.level == "account" else "profile_id"
@@ -83,6 +86,7 @@ class Preview:
                 }
                 for pid in self.sample
             ],
+            **({"blocks": [b.to_dict() for b in self.blocks]} if self.blocks else {}),
             "timings_seconds": self.timings,
         }
 
@@ -94,9 +98,11 @@ def preview(
     as_of: datetime | str | None = None,
     audiences: Sequence[Audience] = (),
     sample: int = 10,
+    blocks: bool = False,
 ) -> Preview:
     """Count the audience, sample ``sample`` members (lowest ids first, so it is repeatable)
-    and draw their explorer trees."""
+    and draw their explorer trees; with ``blocks``, also count each top-level condition
+    alone (which one narrows the audience most)."""
     started = time.perf_counter()
     validate_audience(audience, graph, audiences)  # before the warehouse is asked anything
     catalog = inspect_graph(graph, warehouse)
@@ -119,8 +125,23 @@ def preview(
         rows = warehouse.fetchall(explorer) if explorer is not None and ids else []
         trees = build_trees(rows)
     timings["sample"] = time.perf_counter() - started
+    counted: tuple[Block, ...] = ()
+    if blocks:
+        started = time.perf_counter()
+        counted = block_counts(
+            audience, graph, warehouse, as_of=compiled.as_of, audiences=audiences
+        )
+        timings["blocks"] = time.perf_counter() - started
     return Preview(
-        audience.key, compiled.as_of, count, ids, identifiers, trees, timings, compiled.level
+        audience.key,
+        compiled.as_of,
+        count,
+        ids,
+        identifiers,
+        trees,
+        timings,
+        compiled.level,
+        counted,
     )
 
 
