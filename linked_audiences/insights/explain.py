@@ -316,7 +316,10 @@ def _event_rows(
     if node.where is not None:
         where.append(membership.condition(node.where, scope, {}, required=True))
     properties = {}
-    for name in source.properties:
+    wanted = list(source.properties)
+    if node.aggregate is not None and node.aggregate.property is not None:
+        wanted.append(node.aggregate.property)  # page_name and the like need no declaring
+    for name in dict.fromkeys(wanted):
         found = source.property_column(name)
         if found is not None:
             properties[name] = found[0]
