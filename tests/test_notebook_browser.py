@@ -176,3 +176,37 @@ def test_text_follows_the_notebook_theme(driver: Any, tmp_path: Path, theme: str
         )
         if axis is not None:
             assert rgba(axis)[:3] == colour
+
+
+def test_screenshot_script_writes_every_view(driver: Any, tmp_path: Path) -> None:
+    """scripts/screenshots (the docs' PNGs) still runs; here into tmp_path, never the repo."""
+    import struct
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "img"
+    script = root / "scripts" / "screenshots"
+    done = subprocess.run(
+        [sys.executable, str(script), "--out", str(out), "--profiles", "500"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "view-breakdown.png",
+        "view-explanation.png",
+        "view-overlap.png",
+        "view-preview-blocks.png",
+        "view-preview-dark.png",
+        "view-preview.png",
+        "view-run-history.png",
+    ]
+    for name in names:
+        head = (out / name).read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", head[16:24])
+        assert 300 < width <= 1200 and 150 < height <= 4000, (name, width, height)

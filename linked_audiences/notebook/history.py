@@ -60,8 +60,10 @@ def _failed(run: Mapping[str, Any]) -> bool:
 
 def _chart(runs: Sequence[Mapping[str, Any]]) -> str:
     n = len(runs)
-    span = WIDTH - LEFT - RIGHT
-    xs = [LEFT + span / 2] if n == 1 else [LEFT + span * i / (n - 1) for i in range(n)]
+    bar = max(1.0, min(14.0, (WIDTH - LEFT - RIGHT) / n * 0.6))
+    # the first and last bars stay inside the axes
+    start, span = LEFT + bar / 2 + 2, WIDTH - LEFT - RIGHT - bar - 4
+    xs = [start + span / 2] if n == 1 else [start + span * i / (n - 1) for i in range(n)]
     sizes = [None if _failed(r) else as_int(r.get("members")) for r in runs]
     events = [None if _failed(r) else as_int(r.get("events")) for r in runs]
     top_size = _nice(max((s for s in sizes if s is not None), default=0))
@@ -90,7 +92,6 @@ def _chart(runs: Sequence[Mapping[str, Any]]) -> str:
         f'<polyline points="{" ".join(seg)}" fill="none" stroke="{SIZE}" stroke-width="1.5"/>'
         for seg in lines
     ]
-    bar = max(1.0, min(14.0, span / max(n, 1) * 0.6))
     for x, run, s, e in zip(xs, runs, sizes, events, strict=True):
         tip = esc(_tooltip(run))
         mark = []
