@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -23,6 +24,7 @@ from linked_audiences.notebook import (
     preview_html,
     run_history_html,
 )
+from linked_audiences.notebook.markup import number
 
 HOSTILE = "<script>alert('x')</script> & \"q\" ' \\ % _ ; ünï 😀"
 VOID = {"br", "img", "meta", "hr", "input", "link", "circle", "rect", "line", "polyline"}
@@ -545,3 +547,23 @@ def test_run_history_tolerates_missing_and_extra_fields() -> None:
 )
 def test_views_accept_an_empty_dict(render: Any) -> None:
     assert parse(render({})).all("div")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1234567, "1,234,567"),
+        (12.5, "12.5"),
+        (2.0, "2"),
+        (0.00012345678, "0.000123457"),
+        (1234.5678, "1,234.57"),
+        (Decimal("182.19"), "182.19"),
+        (Decimal("NaN"), "NaN"),
+        (float("inf"), "inf"),
+        (None, "—"),
+        (True, "True"),
+        ("<b>", "&lt;b&gt;"),
+    ],
+)
+def test_numbers_as_shown(value: Any, shown: str) -> None:
+    assert number(value) == shown

@@ -42,14 +42,25 @@ def esc(value: object) -> str:
 
 
 def number(value: Any) -> str:
-    """A count with thousands separators; '—' when the warehouse gave nothing."""
-    if value is None or isinstance(value, bool):
-        return "—" if value is None else esc(value)
-    if isinstance(value, (int, Decimal)) and value == int(value):
+    """A count with thousands separators, a measure to six significant digits; '—' when the
+    warehouse gave nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return esc(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    try:
+        as_float = float(value)
+    except (OverflowError, ValueError):
+        return esc(value)
+    if as_float != as_float or as_float in (float("inf"), float("-inf")):
+        return esc(value)
+    if as_float.is_integer() and abs(as_float) < 2**53:
         return f"{int(value):,}"
-    if isinstance(value, (float, Decimal)):
-        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
-    return esc(value)
+    if abs(as_float) >= 1000:
+        return f"{as_float:,.2f}".rstrip("0").rstrip(".")
+    return f"{as_float:.6g}"
 
 
 def as_int(value: Any) -> int | None:
