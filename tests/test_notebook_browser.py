@@ -178,6 +178,8 @@ def test_text_follows_the_notebook_theme(driver: Any, tmp_path: Path, theme: str
             assert rgba(axis)[:3] == colour
 
 
+@pytest.mark.duckdb
+@pytest.mark.slow
 def test_screenshot_script_writes_every_view(driver: Any, tmp_path: Path) -> None:
     """scripts/screenshots (the docs' PNGs) still runs; here into tmp_path, never the repo."""
     import struct
