@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from linked_audiences.notebook.markup import (
@@ -55,8 +56,10 @@ def preview_html(d: Mapping[str, Any]) -> str:
     if d.get("events"):
         parts.append(_events(d["events"]))
     timings = d.get("timings_seconds") or {}
-    if timings:
-        spent = ", ".join(f"{esc(k)} {float(v):.2f} s" for k, v in timings.items())
+    spent = ", ".join(
+        f"{esc(k)} {v:.2f} s" for k, v in timings.items() if isinstance(v, (int, float))
+    )
+    if spent:
         parts.append(f'<div style="{MUTED};font-size:11px">{spent}</div>')
     return view("preview", "".join(parts))
 
@@ -356,7 +359,7 @@ def _rows(rows: Sequence[Mapping[str, Any]]) -> str:
 def _value(v: Any) -> str:
     if v is None:
         return f'<span style="{MUTED}">null</span>'
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
         return number(v)
     if isinstance(v, (dict, list)):
         return esc(json.dumps(v, ensure_ascii=False, default=str))
