@@ -34,6 +34,7 @@ profiles    rows        time     file       peak RSS
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -1103,7 +1104,7 @@ def build_demo_warehouse(
     try:
         con = duckdb.connect(str(partial))
         try:
-            con.execute("SET enable_progress_bar = false")  # progress goes to `progress`
+            _quiet(con)
             counts = _build(con, profiles, seed, progress)
             con.execute("CHECKPOINT")
         finally:
@@ -1185,6 +1186,13 @@ def main(argv: list[str] | None = None) -> int:
     size = Path(args.out).stat().st_size / 1_000_000
     print(f"wrote {args.out} ({size:,.1f} MB) in {elapsed:.1f} s")
     return 0
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No DuckDB progress bar (progress goes to ``progress``). Inside Jupyter without
+    ipywidgets DuckDB refuses the setting itself; the bar is then not shown anyway."""
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
 
 
 if __name__ == "__main__":

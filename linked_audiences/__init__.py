@@ -31,6 +31,7 @@ from linked_audiences.insights import (
     ExportResult,
     Impact,
     Overlap,
+    RunHistory,
     Suggestions,
     breakdown,
     consumers,
@@ -38,6 +39,7 @@ from linked_audiences.insights import (
     export,
     impact,
     overlap,
+    run_history,
     suggest,
 )
 from linked_audiences.preview import Preview, preview
@@ -72,6 +74,7 @@ __all__ = [
     "Preview",
     "Problem",
     "PropertyCondition",
+    "RunHistory",
     "RunResult",
     "Suggestions",
     "TraitCondition",
@@ -93,6 +96,7 @@ __all__ = [
     "overlap",
     "preview",
     "run",
+    "run_history",
     "runs",
     "suggest",
     "validate_audience",

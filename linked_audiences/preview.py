@@ -90,6 +90,12 @@ class Preview:
             "timings_seconds": self.timings,
         }
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the count, the sample and each member's collapsible tree."""
+        from linked_audiences.notebook import preview_html
+
+        return preview_html(self.to_dict())
+
 
 def preview(
     audience: Audience,

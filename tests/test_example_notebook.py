@@ -14,15 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
-import linked_audiences as la
 from linked_audiences.examples.generator import build_demo_warehouse
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "quickstart.ipynb"
 
-pytestmark = [
-    pytest.mark.duckdb,
-    pytest.mark.skipif(not hasattr(la, "explain"), reason="waiting for la.explain"),
-]
+pytestmark = pytest.mark.duckdb
 
 PREMIUM_SQL = """
 SELECT count(DISTINCT i.canonical_segment_id)

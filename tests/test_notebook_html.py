@@ -371,6 +371,7 @@ def explanation_dict() -> dict[str, Any]:
                     True,
                     label="has an account",
                     value=2,
+                    value_label="matching rows",
                     rows=[
                         {"source": "prod.account", "id": "acc_1", "values": {"balance": 12.5}},
                         {
@@ -380,7 +381,13 @@ def explanation_dict() -> dict[str, Any]:
                         },
                     ],
                 ),
-                node("$.condition.conditions[1]", "trait", False, value_label="silver"),
+                node(
+                    "$.condition.conditions[1]",
+                    "trait",
+                    False,
+                    value="silver",
+                    value_label="loyalty_tier",
+                ),
                 node("$.condition.conditions[2]", "event", None, label="not evaluated"),
             ],
         ),
@@ -405,7 +412,8 @@ def test_explanation_marks_values_and_rows() -> None:
     assert "fails" in heads[0] and "holds" in heads[1] and "not evaluated" in heads[3]
     assert "rgb(218,54,51)" in nodes[0].attrs["style"]
     assert "rgb(46,160,67)" in nodes[1].attrs["style"]
-    assert "= 2" in heads[1] and "= silver" in heads[2] and "=" not in heads[3]
+    assert "matching rows: 2" in heads[1] and "loyalty_tier: silver" in heads[2]
+    assert ":" not in heads[3].split("$")[0]
     # rows: source, id and the union of value columns; NULL shown as null
     (rows,) = nodes[1].all("table")
     assert [th.text() for th in rows.all("th")] == ["source", "id", "balance", "region"]

@@ -11,6 +11,7 @@ from linked_audiences.insights.breakdown import Breakdown, IdentifierShare, brea
 from linked_audiences.insights.consumers import Consumer, Consumers, consumers
 from linked_audiences.insights.explain import ExplainedNode, Explanation, explain
 from linked_audiences.insights.export import ExportResult, export
+from linked_audiences.insights.history import RunHistory, run_history
 from linked_audiences.insights.impact import Impact, impact
 from linked_audiences.insights.overlap import Overlap, OverlapPair, overlap
 from linked_audiences.insights.suggest import Suggestions, suggest
@@ -27,6 +28,7 @@ __all__ = [
     "Impact",
     "Overlap",
     "OverlapPair",
+    "RunHistory",
     "Suggestions",
     "block_counts",
     "breakdown",
@@ -35,5 +37,6 @@ __all__ = [
     "export",
     "impact",
     "overlap",
+    "run_history",
     "suggest",
 ]

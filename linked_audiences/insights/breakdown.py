@@ -49,6 +49,12 @@ class Breakdown:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        """A notebook shows one bar per identifier type."""
+        from linked_audiences.notebook import breakdown_html
+
+        return breakdown_html(self.to_dict())
+
 
 def breakdown(
     audience: Audience,

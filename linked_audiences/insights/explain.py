@@ -110,6 +110,12 @@ class Explanation:
             "tree": self.tree.to_dict(),
         }
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the tree, each node marked as holding or failing."""
+        from linked_audiences.notebook import explanation_html
+
+        return explanation_html(self.to_dict())
+
 
 @dataclass
 class _Node:

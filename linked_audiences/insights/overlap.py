@@ -81,6 +81,12 @@ class Overlap:
             "pairs": [p.to_dict() for p in self.pairs],
         }
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the matrix of pairs, shaded by Jaccard index."""
+        from linked_audiences.notebook import overlap_html
+
+        return overlap_html(self.to_dict())
+
 
 def overlap(
     audiences_to_compare: Sequence[Audience],

@@ -307,11 +307,12 @@ def explanation_html(d: Mapping[str, Any]) -> str:
 def _node(node: Mapping[str, Any]) -> str:
     holds = node.get("holds")
     mark, word, colour = _MARK[holds if isinstance(holds, bool) else None]
-    value = node.get("value_label")
-    if value is None and node.get("value") is not None:
-        value = number(node.get("value"))
-    else:
-        value = esc(value) if value is not None else None
+    # "matching rows: 3", "sum(revenue): 668.8", "lifetime_value: 8,190.25"
+    label, raw = node.get("value_label"), node.get("value")
+    value = None
+    if raw is not None or label is not None:
+        text = "null" if raw is None else number(raw)  # number() escapes what is not one
+        value = f"{esc(label)}: {text}" if label is not None else text
     line = (
         f'<span style="color:{colour};font-weight:700">{mark}</span> '
         f'<span style="{MUTED};font-size:11px">{esc(word)}</span> '
@@ -319,7 +320,7 @@ def _node(node: Mapping[str, Any]) -> str:
         f'padding:0 4px">{esc(node.get("kind"))}</span> {esc(node.get("label"))}'
     )
     if value is not None:
-        line += f' <span style="font-weight:600" data-la-value="1">= {value}</span>'
+        line += f' <span style="font-weight:600" data-la-value="1">{value}</span>'
     line += f' <span style="{MUTED};{CODE};font-size:10px">{esc(node.get("path"))}</span>'
     rows = _rows(node.get("rows") or [])
     children = "".join(_node(c) for c in node.get("children") or [] if isinstance(c, Mapping))
