@@ -17,6 +17,18 @@ class Snowflake(WarehouseDialect):
     URL_SCHEMES = ("snowflake",)
     CREATE_SCHEMA_SETS_CURRENT = True
 
+    def render(self, expression: exp.Expr, *, pretty: bool = False, copy: bool = True) -> str:
+        """Snowflake's REGEXP_LIKE matches the whole text, as if its pattern were written
+        ``^…$``, but sqlglot writes a searching RegexpLike as REGEXP_LIKE unchanged: a
+        pattern meant to be found anywhere (a timestamp text's offset, ``(Z|±hh:mm)$``)
+        never matched, and every long-layout timestamp trait with an offset read as NULL.
+        A pattern not anchored at both ends is searched with ``REGEXP_INSTR(…) > 0``
+        instead; anchored ones (the type guards) mean the same either way and stay. The
+        rewrite works on a copy (the caller's tree keeps its RegexpLike), rendered as is."""
+        if not any(_searching(node) for node in expression.find_all(exp.RegexpLike)):
+            return super().render(expression, pretty=pretty, copy=copy)
+        return super().render(expression.transform(_as_search), pretty=pretty, copy=False)
+
     def utc_wall_clock(self, instant: exp.Expr) -> exp.Expr:
         """CONVERT_TIMEZONE('UTC', x) keeps a TIMESTAMP_TZ; the cast drops the (UTC) zone."""
         converted = exp.Anonymous(
@@ -83,6 +95,51 @@ class Snowflake(WarehouseDialect):
         session = dict(options.pop("session_parameters", None) or {})
         session["TIMEZONE"] = "UTC"
         return snowflake.connector.connect(**options, session_parameters=session)
+
+
+def _searching(node: exp.RegexpLike) -> bool:
+    """A RegexpLike meant as a search whose pattern does not already span the whole text."""
+    if node.args.get("full_match"):
+        return False
+    pattern = node.expression
+    return not (isinstance(pattern, exp.Literal) and pattern.is_string and _anchored(pattern.name))
+
+
+def _anchored(pattern: str) -> bool:
+    """``^…$`` with no alternative outside parentheses (``^a|b$`` is not anchored)."""
+    if not pattern.startswith("^") or not pattern.endswith("$") or pattern.endswith("\\$"):
+        return False
+    depth, escaped, in_class = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return False
+    return True
+
+
+def _as_search(node: exp.Expr) -> exp.Expr:
+    if not isinstance(node, exp.RegexpLike) or not _searching(node):
+        return node
+    found = exp.RegexpInstr(this=node.this, expression=node.expression)
+    flag = node.args.get("flag")
+    if flag is not None:  # REGEXP_INSTR(subject, pattern, position, occurrence, option, flags)
+        one, zero = exp.Literal.number(1), exp.Literal.number(0)
+        found.set("position", one)
+        found.set("occurrence", one.copy())
+        found.set("option", zero)
+        found.set("parameters", flag)
+    return exp.GT(this=found, expression=exp.Literal.number(0))
 
 
 def _execute(connection: Any, statement: str) -> None:

@@ -30,7 +30,7 @@ WITH "la_traits_text" AS (
       THEN TRY_CAST(CASE
         WHEN REGEXP_LIKE("x"."last_seen_at", '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')
         THEN CONCAT("x"."last_seen_at", ' 00:00:00+00:00')
-        WHEN REGEXP_LIKE("x"."last_seen_at", '(Z|[+-][0-9]{2}:[0-9]{2})$')
+        WHEN REGEXP_INSTR("x"."last_seen_at", '(Z|[+-][0-9]{2}:[0-9]{2})$') > 0
         THEN "x"."last_seen_at"
         ELSE CONCAT("x"."last_seen_at", '+00:00')
       END AS TIMESTAMPTZ)
@@ -86,7 +86,7 @@ WITH "la_traits_text" AS (
       THEN TRY_CAST(CASE
         WHEN REGEXP_LIKE("x"."last_seen_at", '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$')
         THEN CONCAT("x"."last_seen_at", ' 00:00:00+00:00')
-        WHEN REGEXP_LIKE("x"."last_seen_at", '(Z|[+-][0-9]{2}:[0-9]{2})$')
+        WHEN REGEXP_INSTR("x"."last_seen_at", '(Z|[+-][0-9]{2}:[0-9]{2})$') > 0
         THEN "x"."last_seen_at"
         ELSE CONCAT("x"."last_seen_at", '+00:00')
       END AS TIMESTAMPTZ)
