@@ -7,11 +7,12 @@ stand-in) and ``preview(..., blocks=True)`` must then answer there what they ans
 DuckDB over the same file, at the example audiences' ``DEMO_AS_OF``. DuckDB's answers are
 themselves checked against the reference evaluator and plain SQL (tests/test_insights_*.py).
 
-Where a warehouse legitimately hands back another spelling of the same value, answers are
-compared after :func:`plain`: numbers as floats rounded to 6 places (a SUM adds its rows in
-another order, a DECIMAL comes back for a DOUBLE), instants in UTC (a stand-in may return a
-TIMESTAMP WITH TIME ZONE in the session's zone, or without a zone), and CSV cells that are
-numbers or instants read as such.
+Answers are compared exactly but for the spellings a client legitimately chooses, undone
+by :func:`plain`: an instant is compared in UTC (Spark's Python client hands a TIMESTAMP
+back as a naive datetime in the local zone, so an export or an explanation there writes
+``2026-10-30T07:11:17`` where the others write ``…+00:00``; CSV cells and explanation ids
+that spell an instant are read as one), and a DECIMAL as the number it is. Numbers are not
+rounded: every stand-in sums the demo's doubles to the same bits.
 
 The stand-ins are loaded here rather than through tests/test_warehouse_runs.py's fixtures:
 those leave their tables (fakesnow, bqemulator, Spark) for the session, and a second load
@@ -200,18 +201,16 @@ def examples() -> tuple[la.DataGraph, dict[str, la.Audience]]:
 # -- normalising what a warehouse may legitimately spell otherwise ---------------------------
 
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def plain(value: Any) -> Any:
     """``value`` as every warehouse should agree on it (see the module's docstring)."""
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, (int, float, Decimal)):
-        return round(float(value), 6)
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return aware.astimezone(timezone.utc).isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):  # a naive one is local time (pyspark's convention)
+        return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and _INSTANT.match(value):
@@ -235,9 +234,7 @@ def _without_epoch(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def cell(text: str) -> Any:
-    """A CSV cell: a number or an instant read as one, other text as it is."""
-    if _NUMBER.match(text):
-        return plain(float(text))
+    """A CSV cell: an instant read as one, other text as it is."""
     return plain(text)
 
 
