@@ -12,6 +12,8 @@ A project folder holds ``linked-audiences.yaml``::
     events_out: events.jsonl          # optional sink: FILE.jsonl, jsonl:PATH, segment:KEY
     state_schema: linked_audiences
     size_alert_percent: 20
+    events_alert_percent: 50          # delivered events against the previous runs' mean
+    alert_webhook: https://hooks.slack.com/services/…   # optional: alerts posted here
     schedules:
       premium_cardholders: {type: interval, every: 1h}
       upsell_premium: {type: day_time, days: [monday, thursday], time: "09:00",
@@ -35,6 +37,7 @@ from linked_audiences.dialects.duckdb import duckdb_path
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder, load_model
+from linked_audiences.runs.alerts import check_webhook
 from linked_audiences.runs.engine import RunResult, run
 from linked_audiences.runs.log import run_log
 from linked_audiences.runs.schedules import Schedule, is_due, next_run_at
@@ -55,7 +58,9 @@ class Project(BaseModel):
     warehouse: str | None = None
     events_out: str | None = None
     state_schema: str = DEFAULT_SCHEMA
-    size_alert_percent: float | None = None
+    size_alert_percent: float | None = Field(None, ge=0)
+    events_alert_percent: float | None = Field(None, ge=0)
+    alert_webhook: str | None = None
     schedules: dict[str, Schedule] = Field(default_factory=dict)
 
 
@@ -111,6 +116,7 @@ def run_due(
         )
     if project.events_out:
         _sink_spec(project.events_out, folder)  # an unknown sink is the project's mistake
+    check_webhook(project.alert_webhook, PROJECT_FILE)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     outcomes: list[DueOutcome] = []
     # cron runs elsewhere: a missing DuckDB file is an error, never a new empty database
@@ -148,6 +154,8 @@ def run_due(
                     sink=sink,
                     state_schema=project.state_schema,
                     size_alert_percent=project.size_alert_percent,
+                    events_alert_percent=project.events_alert_percent,
+                    alert_webhook=project.alert_webhook,
                 )
             except Exception as exc:  # one audience's failure stops no other
                 message = " ".join(str(exc).split()) or type(exc).__name__
