@@ -40,9 +40,9 @@ def add_send_test(commands: Any) -> None:
 def _cmd_send_test(args: argparse.Namespace) -> int:
     from linked_audiences.catalog import CatalogMismatch
     from linked_audiences.errors import one_line
-    from linked_audiences.runs.send_test import NotAMember, send_test
     from linked_audiences.runs.sinks import JsonLinesSink
     from linked_audiences.runs.stream_sink import StreamSink
+    from linked_audiences.runs.testing import NotAMember, send_test
     from linked_audiences.warehouse import connect
 
     graph, audience, audiences = _load(args)

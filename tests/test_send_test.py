@@ -14,9 +14,9 @@ import linked_audiences as la
 from linked_audiences.demo import load_examples
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.loading import load_audience_folder
-from linked_audiences.runs.payload_preview import payload_preview
-from linked_audiences.runs.send_test import NotAMember, send_test
+from linked_audiences.runs.payloads import payload_preview
 from linked_audiences.runs.sinks import CallableSink
+from linked_audiences.runs.testing import NotAMember, send_test
 
 from .conftest import EXAMPLES
 from .harness.pg import demo_postgres
