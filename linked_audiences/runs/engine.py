@@ -368,7 +368,8 @@ def _after_delivery(
     alerts = [size] if size is not None else []
     delivery: Delivery | None = None
     try:
-        overview = delivery_overview(ledger)
+        wanted = None if request.events_alert_percent is not None else [run_id]
+        overview = delivery_overview(ledger, wanted)
         delivery = overview.get(run_id)
         if request.events_alert_percent is not None and delivery is not None:
             firsts = _first_runs(ledger)

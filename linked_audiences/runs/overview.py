@@ -13,6 +13,7 @@ later attempt got them through, or in ``pending_retry`` until then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlglot import exp
 
 from linked_audiences.runs.ledger import Ledger
 from linked_audiences.runs.state import DELIVERIES, DELIVERY_FAILURES, EVENTS, RUNS
-from linked_audiences.sql import col, select
+from linked_audiences.sql import col, select, string
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,29 @@ class Delivery:
         return asdict(self)
 
 
-def delivery_overview(ledger: Ledger) -> dict[str, Delivery]:
-    """Per committed run of the ledger's audience (those the log keeps): its overview."""
+def delivery_overview(ledger: Ledger, run_ids: Sequence[str] | None = None) -> dict[str, Delivery]:
+    """Per committed run of the ledger's audience (those the log keeps, or those of
+    ``run_ids``): its overview. A run's events are counted by a range scan of its rows
+    (PostgreSQL's ``la_events_page`` index), so asking for one run costs one run's scan."""
     w = ledger.w
+
+    def only(alias: str) -> list[exp.Expr]:
+        if run_ids is None:
+            return []
+        return [exp.In(this=col(alias, "run_id"), expressions=[string(r) for r in run_ids])]
+
     runs, mine = ledger._of(RUNS, "r")
     names = ("run_id", "events", "skipped_events", "unselected_changes")
-    rows = w.fetchall(select([col("r", c) for c in names], runs, where=[mine]))
-    delivered = _per_run(w, _delivered_query(ledger))
-    failed = _per_run(w, _failed_query(ledger))
+    rows = w.fetchall(select([col("r", c) for c in names], runs, where=[mine, *only("r")]))
+    delivered = _per_run(w, _delivered_query(ledger, only("e")))
+    failed = _per_run(w, _failed_query(ledger, only("e")))
     failures, of_audience = ledger._of(DELIVERY_FAILURES, "f")
     attempts = _per_run(
         w,
         select(
             [col("f", "run_id"), exp.Count(this=exp.Star())],
             failures,
-            where=[of_audience],
+            where=[of_audience, *only("f")],
             group=[col("f", "run_id")],
         ),
     )
@@ -87,7 +96,7 @@ def _per_run(w: Any, query: exp.Select) -> dict[str, int]:
     return {str(run_id): int(n or 0) for run_id, n in w.fetchall(query)}
 
 
-def _delivered_query(ledger: Ledger) -> exp.Select:
+def _delivered_query(ledger: Ledger, only: list[exp.Expr]) -> exp.Select:
     """Events (not skipped) at or below their run's watermark, per run."""
     deliveries, of_audience = ledger._of(DELIVERIES, "d")
     marks = select(
@@ -106,6 +115,7 @@ def _delivered_query(ledger: Ledger) -> exp.Select:
         [exp.Join(this=marks, on=exp.EQ(this=col("m", "run_id"), expression=col("e", "run_id")))],
         where=[
             mine,
+            *only,
             exp.Not(this=col("e", "skipped")),
             exp.LTE(this=col("e", "seq"), expression=col("m", "mark")),
         ],
@@ -113,7 +123,7 @@ def _delivered_query(ledger: Ledger) -> exp.Select:
     )
 
 
-def _failed_query(ledger: Ledger) -> exp.Select:
+def _failed_query(ledger: Ledger, only: list[exp.Expr]) -> exp.Select:
     """Distinct events (not skipped) inside a rejected batch, per run."""
     failures, of_audience = ledger._of(DELIVERY_FAILURES, "f")
     events, mine = ledger._of(EVENTS, "e")
@@ -127,6 +137,6 @@ def _failed_query(ledger: Ledger) -> exp.Select:
         [col("e", "run_id"), exp.Count(this=exp.Distinct(expressions=[col("e", "seq")]))],
         events,
         [exp.Join(this=failures, on=inside)],
-        where=[mine, exp.Not(this=col("e", "skipped"))],
+        where=[mine, *only, exp.Not(this=col("e", "skipped"))],
         group=[col("e", "run_id")],
     )
