@@ -197,8 +197,7 @@ def _cmd_run_due(args: argparse.Namespace) -> int:
     outcomes = run_due(Path(args.project), warehouse_url=args.warehouse, now=args.now)
     for outcome in outcomes:
         print(f"{outcome.status:<8} {outcome.key}: {outcome.detail}")
-        if outcome.result is not None:
-            _print_alerts(outcome.result.stats.alerts, outcome.result.stats.alert_webhook_error)
+        _print_alerts(outcome.alerts, outcome.alert_webhook_error)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"error: {len(failed)} of {len(outcomes)} audiences failed", file=sys.stderr)

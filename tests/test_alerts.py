@@ -317,6 +317,7 @@ def test_run_due_reads_alert_settings(db: Path, tmp_path: Path, hook: Hook) -> N
     for moment in (T1, T2):
         (outcome,) = run_due(project, now=datetime.fromisoformat(moment))
         assert outcome.status == "ran" and outcome.result is not None
+        assert outcome.alerts == outcome.result.stats.alerts
         results.append(outcome.result)
     first, second = results
     assert second.stats.members != first.stats.members  # so the size alert (0%) fires

@@ -37,8 +37,8 @@ from linked_audiences.dialects.duckdb import duckdb_path
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder, load_model
-from linked_audiences.runs.alerts import check_webhook
-from linked_audiences.runs.engine import RunResult, run
+from linked_audiences.runs.alerts import Alert, check_webhook
+from linked_audiences.runs.engine import DeliveryFailed, RunResult, run
 from linked_audiences.runs.log import run_log
 from linked_audiences.runs.schedules import Schedule, is_due, next_run_at
 from linked_audiences.runs.sink_spec import sink_from_spec
@@ -70,6 +70,9 @@ class DueOutcome:
     status: str  # "ran", "not due", "failed"
     detail: str
     result: RunResult | None = None
+    #: alerts of the audience's run (also of a committed run whose delivery failed)
+    alerts: tuple[Alert, ...] = ()
+    alert_webhook_error: str | None = None
 
 
 def load_project(folder: Path) -> Project:
@@ -159,7 +162,9 @@ def run_due(
                 )
             except Exception as exc:  # one audience's failure stops no other
                 message = " ".join(str(exc).split()) or type(exc).__name__
-                outcomes.append(DueOutcome(key, "failed", scrub(message, url)))
+                raised = exc.alerts if isinstance(exc, DeliveryFailed) else ()
+                error = exc.webhook_error if isinstance(exc, DeliveryFailed) else None
+                outcomes.append(DueOutcome(key, "failed", scrub(message, url), None, raised, error))
                 continue
             finally:
                 if sink is not None:
@@ -173,6 +178,8 @@ def run_due(
                     f"+{stats.entered:,} -{stats.exited:,}, "
                     f"{stats.events:,} events",
                     result,
+                    stats.alerts,
+                    stats.alert_webhook_error,
                 )
             )
     return outcomes
