@@ -1,5 +1,6 @@
-"""The delivery overview, alerts and send-test on the Snowflake, BigQuery and Redshift
-stand-ins (tests/test_warehouse_runs.py builds them): the same state queries, another SQL."""
+"""The delivery overview, alerts and send-test on the Snowflake, BigQuery, Redshift and
+Databricks stand-ins (tests/test_warehouse_runs.py builds them): the same state queries,
+another SQL."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from .test_alerts import Hook, hook  # noqa: F401 (a fixture)
 from .test_runs import AUDIENCE, T1, T2
 from .test_runs_delivery_overview import FailingOn
 from .test_warehouse_runs import (  # noqa: F401 (fixtures)
-    LEASED,
+    ENGINES,
     NO_ARRAYS,
     _schemas,
     bigquery_standin,
+    databricks_standin,
     demo,
     redshift_standin,
     snowflake_standin,
@@ -29,7 +31,7 @@ from .test_warehouse_runs import (  # noqa: F401 (fixtures)
 KEY = AUDIENCE.key
 
 
-@pytest.mark.parametrize("engine", LEASED)
+@pytest.mark.parametrize("engine", ENGINES)
 def test_overview_alerts_and_send_test(
     request: pytest.FixtureRequest,
     engine: str,
