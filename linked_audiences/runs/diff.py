@@ -69,7 +69,7 @@ class RunSql:
 
     def _snapshot(
         self, spec: TableSpec, alias: str, run_id: str
-    ) -> tuple[exp.Table, list[exp.Expr]]:
+    ) -> tuple[exp.Expr, list[exp.Expr]]:
         """A snapshot table aliased, with the conditions that select one run of this audience."""
         return self.state.table(spec, alias), [
             exp.EQ(this=col(alias, "run_id"), expression=string(run_id)),
