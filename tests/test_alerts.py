@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import linked_audiences as la
+from linked_audiences.cli import main as cli_main
 from linked_audiences.demo import load_examples
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.runs import DeliveryFailed, run_log
@@ -26,7 +27,6 @@ from linked_audiences.runs.sinks import CallableSink
 
 from .conftest import EXAMPLES
 from .harness.pg import demo_postgres
-from .harness.wired_cli import wired_main
 from .test_runs import AUDIENCE, T1, T2
 
 KEY = AUDIENCE.key
@@ -262,11 +262,10 @@ def test_run_command_prints_alerts_and_webhook_warnings(
     out = str(tmp_path / "e.jsonl")
     common = ["--warehouse", url, "--events-out", out, "--events-alert", "50"]
     for as_of in (T1, T2):
-        assert wired_main(monkeypatch, ["run", graph, audience, "--as-of", as_of, *common]) == 0
+        assert cli_main(["run", graph, audience, "--as-of", as_of, *common]) == 0
     capsys.readouterr()
     hook.status = 503
-    code = wired_main(
-        monkeypatch,
+    code = cli_main(
         ["run", graph, audience, "--as-of", T2, *common, "--alert-webhook", hook.url],
     )
     assert code == 0
@@ -292,7 +291,7 @@ def test_run_command_refuses_bad_alert_options(
     graph, audience = _files(tmp_path)
     argv = ["run", graph, audience, "--warehouse", f"duckdb:///{db}", option, value]
     with pytest.raises(SystemExit) as exited:  # argparse's exit, as the real command's
-        wired_main(monkeypatch, argv)
+        cli_main(argv)
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and option in err[0]

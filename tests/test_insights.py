@@ -668,3 +668,76 @@ def test_every_insight_on_the_command_line(demo_path: Path, tmp_path: Path) -> N
         out = _cli(*args)
         assert out.returncode == 2, (args, out.stderr)
         assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.duckdb
+def test_preview_shows_the_events_a_run_will_send(
+    demo_path: Path, graph: la.DataGraph, audiences: dict[str, la.Audience], tmp_path: Path
+) -> None:
+    """The shapes come from the run's own payload builder: each key a real run's event of
+    that trigger carries is in the preview's example, and the other way round."""
+    audience = audiences["premium_cardholders"]
+    known = list(audiences.values())
+    activations = [
+        la.Activation(trigger="audience_entered", traits=["loyalty_tier"]),
+        la.Activation(
+            trigger="entity_added", relationship="user-accounts", entity_columns=["status"]
+        ),
+    ]
+    with la.connect(f"duckdb:///{demo_path}", read_only=True) as w:
+        shown = la.preview(
+            audience,
+            graph,
+            w,
+            as_of=DEMO_AS_OF,
+            audiences=known,
+            events=True,
+            activations=activations,
+        )
+    assert [(e["trigger"], e["relationship"]) for e in shown.events] == [
+        ("audience_entered", None),
+        ("entity_added", "user-accounts"),
+    ]
+    path = tmp_path / "run.duckdb"
+    shutil.copy(demo_path, path)
+    with la.connect(f"duckdb:///{path}") as w:
+        sent = list(
+            la.run(
+                audience, graph, w, as_of=DEMO_AS_OF, audiences=known, activations=activations
+            ).events
+        )
+
+    def keys(payload: dict[str, Any], prefix: str = "") -> set[str]:
+        found = set()
+        for k, v in payload.items():
+            found.add(prefix + k)
+            if isinstance(v, dict):
+                found |= keys(v, f"{prefix}{k}.")
+        return found
+
+    for shape in shown.events:
+        real = next(
+            e
+            for e in sent
+            if e["event"] == shape["event"]
+            and e["properties"].get("relationship") == shape["relationship"]
+        )
+        assert keys(shape["payload"]) == keys(real)
+    assert "loyalty_tier" in shown.events[0]["payload"]["properties"]  # the enrichment
+    assert "user-accounts__status" in shown.events[1]["payload"]["properties"]
+    out = _cli(
+        "preview",
+        str(GRAPH),
+        str(AUDIENCES / "premium_cardholders.json"),
+        "--warehouse",
+        f"duckdb:///{demo_path}",
+        "--as-of",
+        AS_OF,
+        "--events",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    assert [e["event"] for e in json.loads(out.stdout)["events"]][:2] == [
+        "Audience Entered",
+        "Audience Exited",
+    ]

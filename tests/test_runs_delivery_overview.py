@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import linked_audiences as la
+from linked_audiences.cli import main as cli_main
 from linked_audiences.demo import load_examples
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.runs import DeliveryFailed, deliver, run_log
@@ -22,7 +23,6 @@ from linked_audiences.runs.sinks import CallableSink, JsonLinesSink
 
 from .conftest import EXAMPLES, ROOT
 from .harness.pg import demo_postgres
-from .harness.wired_cli import wired_main
 from .test_runs import AUDIENCE, T1, T2
 
 KEY = AUDIENCE.key
@@ -291,7 +291,7 @@ def test_runs_command_shows_the_overview(
     with la.connect(f"duckdb:///{db}") as w, pytest.raises(DeliveryFailed):
         la.run(AUDIENCE, graph, w, as_of=T1, sink=FailingOn(2))
     url = f"duckdb:///{db}"
-    assert wired_main(monkeypatch, ["runs", KEY, "--warehouse", url]) == 0
+    assert cli_main(["runs", KEY, "--warehouse", url]) == 0
     header, row = capsys.readouterr().out.splitlines()
     assert header.split()[7:13] == [
         "events",
@@ -301,7 +301,7 @@ def test_runs_command_shows_the_overview(
         "delivered",
         "seconds",
     ]
-    assert wired_main(monkeypatch, ["runs", KEY, "--warehouse", url, "--json"]) == 0
+    assert cli_main(["runs", KEY, "--warehouse", url, "--json"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)
     created = entry["events"]
     d = entry["delivery"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import linked_audiences as la
+from linked_audiences.cli import main as cli_main
 from linked_audiences.demo import load_examples
 from linked_audiences.examples.generator import build_demo_warehouse
 from linked_audiences.loading import load_audience_folder
@@ -20,7 +21,6 @@ from linked_audiences.runs.testing import NotAMember, send_test
 
 from .conftest import EXAMPLES
 from .harness.pg import demo_postgres
-from .harness.wired_cli import wired_main
 from .test_runs import AUDIENCE, ENRICHED, T1
 
 KEY = AUDIENCE.key
@@ -187,24 +187,24 @@ def test_send_test_command(
     base = ["send-test", graph_file, audience_file, "--warehouse", f"duckdb:///{db}"]
     base += ["--as-of", T1]
     out = tmp_path / "test.jsonl"
-    assert wired_main(monkeypatch, [*base, "--profile", profile, "--events-out", str(out)]) == 0
+    assert cli_main([*base, "--profile", profile, "--events-out", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     err = capsys.readouterr().err.strip()
     assert err == f"sent {len(lines)} test events for {profile}" and len(lines) >= 2
     assert all(e["context"]["test"] for e in lines)
 
-    assert wired_main(monkeypatch, [*base, "--profile", profile]) == 0  # stdout by default
+    assert cli_main([*base, "--profile", profile]) == 0  # stdout by default
     captured = capsys.readouterr()
     stdout = [json.loads(x) for x in captured.out.splitlines()]
     assert [_without_test_marks(e) for e in stdout] == [_without_test_marks(e) for e in lines]
 
-    assert wired_main(monkeypatch, [*base, "--profile", HOSTILE]) == 2
+    assert cli_main([*base, "--profile", HOSTILE]) == 2
     captured = capsys.readouterr()
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("error: profile \"o'hare\\\\%_;") and line.endswith("anyway")
     assert "not a member of audience 'cart_or_browse' at 2026-10-20T00:00:00Z" in line
     assert "\u202e" not in line and captured.out == ""
-    assert wired_main(monkeypatch, [*base, "--profile", HOSTILE, "--force"]) == 0
+    assert cli_main([*base, "--profile", HOSTILE, "--force"]) == 0
     assert "(not a member: forced)" in capsys.readouterr().err
     with la.connect(f"duckdb:///{db}", read_only=True) as w:
         schemas = {s for (s,) in w.fetchall("SELECT schema_name FROM information_schema.schemata")}
