@@ -48,6 +48,8 @@ from linked_audiences.warehouse import Warehouse
 
 #: Rows shown per node (the count says how many there are).
 ROWS_SHOWN = 10
+#: Nodes evaluated, in depth-first order (the root included).
+MAX_EVALUATED = 500
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,11 @@ def explain(
     validate_audience(audience, graph, audiences)
     root = _tree("$.condition", audience.condition, [])
     nodes = list(_flatten(root))
+    position = {id(item): i for i, item in enumerate(nodes)}
     standalone: dict[str, Audience] = {"root": audience}
-    for i, item in enumerate(nodes[1:], start=1):
+    # Each node is an audience of its own in one query: past a few hundred the query is
+    # bigger than any reader of the tree needs, and later nodes show as not evaluated.
+    for i, item in enumerate(nodes[1:MAX_EVALUATED], start=1):
         alone = audience.model_copy(update={"condition": _standalone(item)})
         try:
             validate_audience(alone, graph, audiences)
@@ -172,7 +177,7 @@ def explain(
 
     details: dict[int, tuple[Any, str | None, tuple[dict[str, Any], ...], int | None]] = {}
     if audience.level == "profile":
-        details = _details(nodes, sets, warehouse, same_profile)
+        details = _details(nodes[:MAX_EVALUATED], sets, warehouse, same_profile)
 
     def build(item: _Node, index: int) -> ExplainedNode:
         label = "root" if index == 0 else f"n{index}"
@@ -186,7 +191,7 @@ def explain(
             value_label,
             rows,
             total,
-            tuple(build(c, nodes.index(c)) for c in item.children),
+            tuple(build(c, position[id(c)]) for c in item.children),
         )
 
     return Explanation(audience.key, str(profile), sets.as_of, held["root"], build(root, 0))
