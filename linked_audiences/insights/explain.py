@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlglot import exp
@@ -42,6 +41,7 @@ from linked_audiences.errors import DefinitionError
 from linked_audiences.graph import DataGraph
 from linked_audiences.insights import labels
 from linked_audiences.insights.sets import member_sets
+from linked_audiences.insights.values import plain
 from linked_audiences.sql import cast_to, col, named, not_null, select, string, table
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -73,10 +73,10 @@ class ExplainedNode:
             "kind": self.kind,
             "label": self.label,
             "holds": self.holds,
-            "value": _plain(self.value),
+            "value": plain(self.value),
             "value_label": self.value_label,
             "rows": [
-                {**r, "values": {k: _plain(v) for k, v in r["values"].items()}} for r in self.rows
+                {**r, "values": {k: plain(v) for k, v in r["values"].items()}} for r in self.rows
             ],
             "rows_total": self.rows_total,
             "children": [c.to_dict() for c in self.children],
@@ -371,7 +371,7 @@ def _rows_and_value(
     rows = tuple(
         {
             "source": source_name,
-            "id": _plain(r[0]),
+            "id": plain(r[0]),
             "values": dict(zip(names, r[1:], strict=True)),
         }
         for r in warehouse.fetchall(sets.query(shown))
@@ -388,11 +388,3 @@ def _measure(
     assert node.aggregate is not None
     _, dtype, storage = membership.aggregated_column(node)
     return aggregates.measure(membership.ctx, node.aggregate, col("m", column), dtype, storage)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value

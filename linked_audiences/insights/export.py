@@ -24,7 +24,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,8 +33,9 @@ from linked_audiences.compiler.many import member_column
 from linked_audiences.conditions import Audience, TraitCondition, TraitReference, walk
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
-from linked_audiences.insights.identifiers import KEY, picked_identifiers
+from linked_audiences.identifiers import KEY, picked_identifiers
 from linked_audiences.insights.sets import member_sets
+from linked_audiences.insights.values import plain
 from linked_audiences.sql import col, named, select
 from linked_audiences.warehouse import Warehouse
 
@@ -203,14 +203,10 @@ def _writer(
 
     def unformatted(row: tuple[Any, ...]) -> list[str]:
         ids = {
-            k: _json_value(v)
-            for k, v in zip(id_types, row[1 : 1 + n_ids], strict=True)
-            if v is not None
+            k: plain(v) for k, v in zip(id_types, row[1 : 1 + n_ids], strict=True) if v is not None
         }
         found = {
-            k: _json_value(v)
-            for k, v in zip(trait_names, row[1 + n_ids :], strict=True)
-            if v is not None
+            k: plain(v) for k, v in zip(trait_names, row[1 + n_ids :], strict=True) if v is not None
         }
         return [
             _text(row[0]),
@@ -225,14 +221,6 @@ def _writer(
         return [hashlib.sha256(str(email).strip().lower().encode("utf-8")).hexdigest()]
 
     return {"formatted": formatted, "unformatted": unformatted, "hashed": hashed}[format]
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def _text(value: Any) -> str:

@@ -53,15 +53,12 @@ LEFT JOIN (
     MAX(CASE WHEN "i"."type" = 'email' THEN "i"."value" END) AS "id1"
   FROM "ps_materialize"."user_identifiers" AS "i"
   WHERE
-    (
-      "i"."type" IN ('user_id', 'email')
-      AND "i"."canonical_segment_id" IN (
-        SELECT
-          "s"."k0"
-        FROM "la_aud1" AS "s"
-      )
+    "i"."type" IN ('user_id', 'email')
+    AND "i"."canonical_segment_id" IN (
+      SELECT
+        "s"."k0"
+      FROM "la_aud1" AS "s"
     )
-    AND NOT "i"."value" IS NULL
   GROUP BY
     "i"."canonical_segment_id"
 ) AS "ids"
