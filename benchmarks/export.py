@@ -50,7 +50,8 @@ import json, sys, time, tracemalloc
 import linked_audiences as la
 graph = la.DataGraph.load(sys.argv[1])
 audience = la.Audience.load(sys.argv[2])
-tracemalloc.start()
+if sys.argv[6] == "traced":  # slows every allocation: a second run, for this figure only
+    tracemalloc.start()
 started = time.perf_counter()
 with la.connect(sys.argv[3], read_only=True) as warehouse:
     if sys.argv[4] == "preview":
@@ -65,7 +66,14 @@ print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": int(status[0]
 
 
 def measure(url: str, audience: Path, out: Path, form: str) -> dict[str, float]:
-    """One export (or ``preview``) in a child process."""
+    """One export (or ``preview``) in a child process for time, peak RSS and the file's
+    growth; then again with Python's allocations traced, for their peak alone."""
+    result = _child(url, audience, out, form, traced=False)
+    result["python_peak_mb"] = _child(url, audience, out, form, traced=True)["python_peak_mb"]
+    return result
+
+
+def _child(url: str, audience: Path, out: Path, form: str, *, traced: bool) -> dict[str, float]:
     command = [
         sys.executable,
         "-c",
@@ -75,6 +83,7 @@ def measure(url: str, audience: Path, out: Path, form: str) -> dict[str, float]:
         url,
         form,
         str(out),
+        "traced" if traced else "plain",
     ]
     report = out.with_suffix(".json")
     sizes: list[int] = []
