@@ -160,6 +160,12 @@ class WarehouseDialect:
         run id), so the warehouse's cost can be attributed; ``{}`` clears them. Nothing on
         warehouses without query tags."""
 
+    def streaming_cursor(self, connection: Any) -> Any:
+        """A cursor whose ``fetchmany`` reads the result as it is consumed, so an export of
+        ten million rows holds one batch in this process. Most clients stream already; those
+        that read the whole result on ``execute`` need a server-side cursor."""
+        return connection.cursor()
+
     def estimate(self, connection: Any, fetchall: Any, sql: str) -> tuple[int | None, str | None]:
         """What the warehouse can tell about the query ``sql`` without running it: (bytes
         it would scan, its plan as text); most warehouses give only the plan (``EXPLAIN``).

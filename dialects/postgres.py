@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any, ClassVar
 
 from sqlglot import exp
@@ -81,6 +82,12 @@ class Postgres(WarehouseDialect):
         for key, value in pairs:
             args += [exp.Literal.string(key), value]
         return exp.Anonymous(this="JSON_BUILD_OBJECT", expressions=args)
+
+    def streaming_cursor(self, connection: Any) -> Any:
+        """A server-side cursor: psycopg's ordinary cursor reads the whole result into the
+        client on ``execute``. ``WITH HOLD`` so it also works outside a transaction
+        (connections here are autocommit); the server keeps the rows, the client one batch."""
+        return connection.cursor(name=f"la_stream_{uuid.uuid4().hex[:16]}", withhold=True)
 
     def connect(self, url: str, *, read_only: bool = False, create: bool = True) -> Any:
         """psycopg, autocommit, session in UTC; ``read_only`` sets

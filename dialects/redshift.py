@@ -25,6 +25,11 @@ class Redshift(Postgres):
     def run_lock(self, key: str) -> exp.Expr | None:
         return None
 
+    def streaming_cursor(self, connection: Any) -> Any:
+        """redshift-connector's own cursor (it has no server-side cursors of psycopg's kind;
+        it reads a result whole, so exports on Redshift hold it in memory: docs/insights.md)."""
+        return connection.cursor()
+
     def run_unlock(self, key: str) -> exp.Expr | None:
         return None
 

@@ -43,7 +43,14 @@ from linked_audiences.insights import (
     suggest,
 )
 from linked_audiences.preview import Preview, preview
-from linked_audiences.runs import Activation, EntityEnrichment, RunResult, run
+from linked_audiences.runs import (
+    Activation,
+    EntityEnrichment,
+    RunResult,
+    payload_preview,
+    run,
+    send_test,
+)
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse, connect
 
@@ -94,10 +101,12 @@ __all__ = [
     "export",
     "impact",
     "overlap",
+    "payload_preview",
     "preview",
     "run",
     "run_history",
     "runs",
+    "send_test",
     "suggest",
     "validate_audience",
 ]

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +32,14 @@ from linked_audiences.cli_common import (
     _warehouse_arg,
 )
 from linked_audiences.cli_insights import add_insight_commands
-from linked_audiences.cli_runs import _cmd_deliver, _cmd_run, _cmd_run_due, _cmd_runs
+from linked_audiences.cli_runs import (
+    _cmd_deliver,
+    _cmd_run,
+    _cmd_run_due,
+    _cmd_runs,
+    add_alert_args,
+)
+from linked_audiences.cli_send_test import add_send_test
 from linked_audiences.cli_traits import add_compute_traits
 from linked_audiences.conditions import Audience
 from linked_audiences.dialects import DIALECTS
@@ -114,6 +122,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
             audiences=audiences,
             sample=args.sample,
             blocks=args.blocks,
+            events=args.events,
         )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -136,6 +145,10 @@ def format_preview(result: Preview, name: str) -> str:
     if result.blocks:
         lines.append("each top-level condition alone:")
         lines.extend(f"  {b.count:>10,}  {b.label}  ({b.path})" for b in result.blocks)
+    for shape in result.events:
+        on = f" ({shape['relationship']})" if shape.get("relationship") else ""
+        lines.append(f"event {shape['trigger']}{on}: {shape['type']} {shape['event'] or ''}")
+        lines.append(textwrap.indent(json.dumps(shape["payload"], indent=2), "    "))
     return "\n".join(lines)
 
 
@@ -249,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview_.add_argument(
         "--blocks", action="store_true", help="also count each top-level condition alone"
     )
+    preview_.add_argument(
+        "--events",
+        action="store_true",
+        help="also show the shape of each event a run will send (default activations)",
+    )
     preview_.add_argument("--json", action="store_true", help="print JSON")
     preview_.set_defaults(handler=_cmd_preview)
 
@@ -289,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="mark runs whose membership moved more than PCT percent",
     )
+    add_alert_args(run_)
     _state_arg(run_)
     run_.set_defaults(handler=_cmd_run)
 
@@ -320,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     due.set_defaults(handler=_cmd_run_due)
 
     add_compute_traits(commands)
+    add_send_test(commands)
     add_insight_commands(commands)
 
     demo = commands.add_parser(

@@ -13,10 +13,47 @@ from linked_audiences.cli_common import (
     EXIT_RUN_FAILED,
     _broken_pipe,
     _load,
+    _percent,
     _silence_stdout,
 )
 from linked_audiences.conditions import Audience
+from linked_audiences.runs.alerts import Alert
 from linked_audiences.runs.engine import DeliveryFailed
+
+
+def add_alert_args(run_: argparse.ArgumentParser) -> None:
+    """``--events-alert`` and ``--alert-webhook`` of ``run`` (beside ``--size-alert``)."""
+    run_.add_argument(
+        "--events-alert",
+        type=_percent,
+        metavar="PCT",
+        help="alert when the run delivered more than PCT percent more or fewer events than "
+        "the mean of the previous 5 runs that delivered events",
+    )
+    run_.add_argument(
+        "--alert-webhook",
+        type=_webhook,
+        metavar="URL",
+        help="post alerts here as Slack-compatible JSON; a failing webhook is a warning",
+    )
+
+
+def _webhook(text: str) -> str:
+    from linked_audiences.errors import DefinitionError
+    from linked_audiences.runs.alerts import check_webhook
+
+    try:
+        check_webhook(text)
+    except DefinitionError:
+        raise argparse.ArgumentTypeError("expected an http:// or https:// URL") from None
+    return text
+
+
+def _print_alerts(alerts: tuple[Alert, ...], webhook_error: str | None) -> None:
+    for alert in alerts:
+        print(alert.message, file=sys.stderr)
+    if webhook_error:
+        print(f"warning: {webhook_error}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -42,10 +79,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 state_schema=args.state_schema,
                 size_alert_percent=args.size_alert,
                 allow_backdated=args.allow_backdated,
+                events_alert_percent=getattr(args, "events_alert", None),
+                alert_webhook=getattr(args, "alert_webhook", None),
             )
         except CatalogMismatch as exc:  # the graph file is what does not match
             raise exc.with_source(args.graph) from None
         except DeliveryFailed as exc:
+            _print_alerts(exc.alerts, exc.webhook_error)
             if not isinstance(sink, StreamSink) or not _broken_pipe(exc):
                 raise
             _silence_stdout()
@@ -60,7 +100,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         finally:
             sink.close()
     stats = result.stats
-    alert = "  SIZE ALERT" if stats.size_alert else ""
+    _print_alerts(stats.alerts, stats.alert_webhook_error)
+    alert = "".join(f"  {a.kind.upper()} ALERT" for a in stats.alerts)
     members = "accounts" if audience.level == "account" else "members"
     print(
         f"run {result.run_id}: {stats.members:,} {members} (+{stats.entered:,} "
@@ -104,20 +145,29 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(entries, indent=2, default=str))
         return EXIT_OK
+    # events: created; filtered: over 32 KB or not activated; pending: to retry; failed:
+    # events a sink rejected at least once (also in delivered once a retry got them through)
     print(
         f"{'run':<32} {'status':<9} {'as of':<25} {'members':>9} {'+in':>7} {'-out':>7} "
-        f"{'events':>8} {'seconds':>8}  alert/error"
+        f"{'events':>8} {'filtered':>8} {'pending':>8} {'failed':>7} {'delivered':>9} "
+        f"{'seconds':>8}  alert/error"
     )
     for e in entries:
         seconds = sum(
             e.get(k) or 0.0
             for k in ("compile_seconds", "query_seconds", "diff_seconds", "events_seconds")
         )
-        note = "SIZE ALERT" if e.get("size_alert") else (e.get("error") or "")
+        kinds = [str(a["kind"]) for a in e.get("alerts") or []]
+        if e.get("size_alert") and "size" not in kinds:  # logged before alerts were recorded
+            kinds.insert(0, "size")
+        note = " ".join(f"{k.upper()} ALERT" for k in kinds) or (e.get("error") or "")
+        d = e.get("delivery") or {}
         print(
             f"{e['run_id']:<32} {e['status']:<9} {str(e['as_of'])[:25]:<25} "
             f"{_n(e.get('members')):>9} {_n(e.get('entered')):>7} {_n(e.get('exited')):>7} "
-            f"{_n(e.get('events')):>8} {seconds:>8.2f}  {note}"
+            f"{_n(e.get('events')):>8} {_n(d.get('filtered')):>8} "
+            f"{_n(d.get('pending_retry')):>8} {_n(d.get('failed')):>7} "
+            f"{_n(d.get('delivered')):>9} {seconds:>8.2f}  {note}"
         )
     return EXIT_OK
 
@@ -147,6 +197,7 @@ def _cmd_run_due(args: argparse.Namespace) -> int:
     outcomes = run_due(Path(args.project), warehouse_url=args.warehouse, now=args.now)
     for outcome in outcomes:
         print(f"{outcome.status:<8} {outcome.key}: {outcome.detail}")
+        _print_alerts(outcome.alerts, outcome.alert_webhook_error)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         print(f"error: {len(failed)} of {len(outcomes)} audiences failed", file=sys.stderr)

@@ -22,6 +22,8 @@ from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 from linked_audiences.insights.blocks import Block, block_counts
 from linked_audiences.names import StoredNames
+from linked_audiences.runs.events import Activation
+from linked_audiences.runs.payloads import payload_preview
 from linked_audiences.sql import col, in_list, select, table
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -70,6 +72,9 @@ class Preview:
     level: str = "profile"
     #: With ``blocks=True``: the member count of each top-level condition alone.
     blocks: tuple[Block, ...] = ()
+    #: With ``events=True``: per activation, the shape of the event a run will send
+    #: (``trigger``, ``relationship``, ``type``, ``event``, ``fields``, ``payload``).
+    events: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         member = "account_id" if self.level == "account" else "profile_id"
@@ -87,6 +92,7 @@ class Preview:
                 for pid in self.sample
             ],
             **({"blocks": [b.to_dict() for b in self.blocks]} if self.blocks else {}),
+            **({"events": list(self.events)} if self.events else {}),
             "timings_seconds": self.timings,
         }
 
@@ -105,12 +111,21 @@ def preview(
     audiences: Sequence[Audience] = (),
     sample: int = 10,
     blocks: bool = False,
+    events: bool = False,
+    activations: Sequence[Activation] | None = None,
 ) -> Preview:
     """Count the audience, sample ``sample`` members (lowest ids first, so it is repeatable)
     and draw their explorer trees; with ``blocks``, also count each top-level condition
-    alone (which one narrows the audience most)."""
+    alone (which one narrows the audience most); with ``events``, the shape of each event
+    the ``activations`` (default: a run's defaults) will send, enrichment fields included."""
     started = time.perf_counter()
     validate_audience(audience, graph, audiences)  # before the warehouse is asked anything
+    shapes: tuple[dict[str, Any], ...] = ()
+    if events:  # activation mistakes, too, before any SQL runs
+        shapes = tuple(
+            {**{k: v for k, v in s.items() if k != "example"}, "payload": s["example"]}
+            for s in payload_preview(audience, graph, activations)
+        )
     catalog = inspect_graph(graph, warehouse)
     compiled = catalog.compile(
         audience, graph, warehouse.dialect.name, as_of=as_of, audiences=audiences
@@ -148,6 +163,7 @@ def preview(
         timings,
         compiled.level,
         counted,
+        shapes,
     )
 
 

@@ -113,9 +113,10 @@ class Warehouse:
             _close(cursor)
 
     def fetch_batches(self, query: exp.Expr | str, size: int = 10_000) -> Iterator[list[Row]]:
-        """Rows in batches, so memory does not grow with the result."""
+        """Rows in batches, so memory does not grow with the result (a streaming cursor:
+        on PostgreSQL the rows stay on the server until fetched)."""
         text = self.sql(query)
-        cursor = self.connection.cursor()
+        cursor = self.dialect.streaming_cursor(self.connection)
         try:
 
             def first() -> Any:

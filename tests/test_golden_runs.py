@@ -174,6 +174,7 @@ def _commit(dialect: str) -> list[exp.Expr | str]:
         *(exp.Literal.number(s) for s in (0.01, 0.5, 0.2, 0.3)),
         exp.false(),
         string("fingerprint"),
+        exp.Literal.number(4),  # unselected changes
     ]
     assert len(values) == len(RUNS.columns)
     commit(ledger, RUN_ID, PREVIOUS, values)

@@ -131,7 +131,7 @@ def test_delivery_sends_page_by_page_and_marks_each_page_end(
     _add_events(ledger.w, ledger.state, 10, skipped={5, 6, 7, 8})
     moment = timestamp(datetime(2026, 11, 1, tzinfo=timezone.utc))
     run_row = [string(RUN), string(KEY), string(""), moment, moment.copy(), moment.copy()]
-    run_row += [exp.Literal.number(0)] * 8 + [exp.null()] * 6
+    run_row += [exp.Literal.number(0)] * 8 + [exp.null()] * (len(RUNS.columns) - 14)
     ledger.w.execute(ledger.state.insert(RUNS, run_row))
     batches: list[list[dict[str, Any]]] = []
     assert ledger.deliver_pending(CallableSink(batches.append, batch=True)) == 6

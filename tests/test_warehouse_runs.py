@@ -140,11 +140,15 @@ def redshift_standin(postgres_dsn: str, demo: Path) -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="module")
-def databricks_standin(spark: Any, demo: Path) -> StandIn:
-    from .engines.spark_session import load_tables
+def databricks_standin(spark: Any, demo: Path) -> Iterator[StandIn]:
+    from .engines.spark_session import databases, drop_databases, load_tables
 
-    load_tables(spark, "default", *demo_tables(demo))
-    return StandIn("databricks://local?spark=local[2]")
+    tables, types = demo_tables(demo)
+    load_tables(spark, "default", tables, types)
+    yield StandIn("databricks://local?spark=local[2]")
+    # The Spark session is the test session's: other modules (which import this fixture,
+    # or load the demo themselves) must find its databases as they were.
+    drop_databases(spark, [d for d in databases("default", types) if d != "default"])
 
 
 ENGINES = [

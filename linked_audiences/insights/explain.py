@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlglot import exp
@@ -42,12 +41,15 @@ from linked_audiences.errors import DefinitionError
 from linked_audiences.graph import DataGraph
 from linked_audiences.insights import labels
 from linked_audiences.insights.sets import member_sets
+from linked_audiences.insights.values import plain
 from linked_audiences.sql import cast_to, col, named, not_null, select, string, table
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
 
 #: Rows shown per node (the count says how many there are).
 ROWS_SHOWN = 10
+#: Nodes evaluated, in depth-first order (the root included).
+MAX_EVALUATED = 500
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,10 @@ class ExplainedNode:
             "kind": self.kind,
             "label": self.label,
             "holds": self.holds,
-            "value": _plain(self.value),
+            "value": plain(self.value),
             "value_label": self.value_label,
             "rows": [
-                {**r, "values": {k: _plain(v) for k, v in r["values"].items()}} for r in self.rows
+                {**r, "values": {k: plain(v) for k, v in r["values"].items()}} for r in self.rows
             ],
             "rows_total": self.rows_total,
             "children": [c.to_dict() for c in self.children],
@@ -139,8 +141,11 @@ def explain(
     validate_audience(audience, graph, audiences)
     root = _tree("$.condition", audience.condition, [])
     nodes = list(_flatten(root))
+    position = {id(item): i for i, item in enumerate(nodes)}
     standalone: dict[str, Audience] = {"root": audience}
-    for i, item in enumerate(nodes[1:], start=1):
+    # Each node is an audience of its own in one query: past a few hundred the query is
+    # bigger than any reader of the tree needs, and later nodes show as not evaluated.
+    for i, item in enumerate(nodes[1:MAX_EVALUATED], start=1):
         alone = audience.model_copy(update={"condition": _standalone(item)})
         try:
             validate_audience(alone, graph, audiences)
@@ -172,7 +177,7 @@ def explain(
 
     details: dict[int, tuple[Any, str | None, tuple[dict[str, Any], ...], int | None]] = {}
     if audience.level == "profile":
-        details = _details(nodes, sets, warehouse, same_profile)
+        details = _details(nodes[:MAX_EVALUATED], sets, warehouse, same_profile)
 
     def build(item: _Node, index: int) -> ExplainedNode:
         label = "root" if index == 0 else f"n{index}"
@@ -186,7 +191,7 @@ def explain(
             value_label,
             rows,
             total,
-            tuple(build(c, nodes.index(c)) for c in item.children),
+            tuple(build(c, position[id(c)]) for c in item.children),
         )
 
     return Explanation(audience.key, str(profile), sets.as_of, held["root"], build(root, 0))
@@ -366,7 +371,7 @@ def _rows_and_value(
     rows = tuple(
         {
             "source": source_name,
-            "id": _plain(r[0]),
+            "id": plain(r[0]),
             "values": dict(zip(names, r[1:], strict=True)),
         }
         for r in warehouse.fetchall(sets.query(shown))
@@ -383,11 +388,3 @@ def _measure(
     assert node.aggregate is not None
     _, dtype, storage = membership.aggregated_column(node)
     return aggregates.measure(membership.ctx, node.aggregate, col("m", column), dtype, storage)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value

@@ -18,24 +18,24 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from sqlglot import exp
 
-from linked_audiences.compiler.many import MEMBER, member_column
+from linked_audiences.compiler.many import member_column
 from linked_audiences.conditions import Audience, TraitCondition, TraitReference, walk
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
-from linked_audiences.insights.identifiers import KEY, picked_identifiers
+from linked_audiences.identifiers import KEY, picked_identifiers
 from linked_audiences.insights.sets import member_sets
+from linked_audiences.insights.values import plain
 from linked_audiences.sql import col, named, select
 from linked_audiences.warehouse import Warehouse
 
@@ -125,7 +125,7 @@ def export(
             raise DefinitionError([Problem("identifiers", f"bad identifier type {kind!r}")])
 
     sets = member_sets({"a": audience}, graph, warehouse, as_of=as_of, audiences=audiences)
-    query = _members_query(sets, graph, id_types, trait_names, ordered=format != "hashed")
+    query = _members_query(sets, graph, id_types, trait_names)
     target = Path(path)
     write_row = _writer(format, id_types, trait_names)
     header = _header(format, id_types, trait_names)
@@ -152,7 +152,7 @@ def export(
 
 
 def _members_query(
-    sets: Any, graph: DataGraph, id_types: list[str], trait_names: list[str], *, ordered: bool
+    sets: Any, graph: DataGraph, id_types: list[str], trait_names: list[str]
 ) -> exp.Select:
     """Each member with its picked identifiers and its traits (LEFT: a member without any
     still gets its line)."""
@@ -180,10 +180,9 @@ def _members_query(
                 kind="LEFT",
             )
         )
-    query = select(columns, members, joins)
-    if ordered:  # a repeatable file: the same members give the same bytes
-        query.set("order", exp.Order(expressions=[exp.Ordered(this=col("m", MEMBER))]))
-    return query
+    # No ORDER BY: sorting a million rows made DuckDB hold them all (784 MB against 85 MB
+    # unsorted, measured), where an unsorted result streams as the rows are produced.
+    return select(columns, members, joins)
 
 
 def _header(format: str, id_types: list[str], trait_names: list[str]) -> list[str]:
@@ -204,19 +203,15 @@ def _writer(
 
     def unformatted(row: tuple[Any, ...]) -> list[str]:
         ids = {
-            k: _json_value(v)
-            for k, v in zip(id_types, row[1 : 1 + n_ids], strict=True)
-            if v is not None
+            k: plain(v) for k, v in zip(id_types, row[1 : 1 + n_ids], strict=True) if v is not None
         }
         found = {
-            k: _json_value(v)
-            for k, v in zip(trait_names, row[1 + n_ids :], strict=True)
-            if v is not None
+            k: plain(v) for k, v in zip(trait_names, row[1 + n_ids :], strict=True) if v is not None
         }
         return [
             _text(row[0]),
-            json.dumps(ids, ensure_ascii=False, separators=(",", ":")),
-            json.dumps(found, ensure_ascii=False, separators=(",", ":")),
+            orjson.dumps(ids).decode(),  # compact, UTF-8 kept: as json.dumps, 5x faster
+            orjson.dumps(found).decode(),
         ]
 
     def hashed(row: tuple[Any, ...]) -> list[str] | None:
@@ -226,14 +221,6 @@ def _writer(
         return [hashlib.sha256(str(email).strip().lower().encode("utf-8")).hexdigest()]
 
     return {"formatted": formatted, "unformatted": unformatted, "hashed": hashed}[format]
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def _text(value: Any) -> str:

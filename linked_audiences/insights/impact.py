@@ -20,9 +20,9 @@ from linked_audiences.conditions import Audience
 from linked_audiences.graph import DataGraph
 from linked_audiences.insights.sets import member_sets
 from linked_audiences.runs.ledger import Committed, Ledger
-from linked_audiences.runs.state import DEFAULT_SCHEMA, MEMBERS, State
+from linked_audiences.runs.state import DEFAULT_SCHEMA, MEMBERS, RUNS, State
 from linked_audiences.sql import cast_to, col, named, select, string
-from linked_audiences.warehouse import Warehouse, WarehouseError
+from linked_audiences.warehouse import Warehouse
 
 #: Ids listed per side (the counts are exact).
 SAMPLE = 100
@@ -152,11 +152,13 @@ def impact(
 
 def _baseline(warehouse: Warehouse, key: str, state_schema: str) -> Committed | None:
     """The key's last committed run, read without creating anything: no run state at all
-    means no run to compare with."""
-    try:
-        history = Ledger(State(warehouse, state_schema), key).committed()
-    except WarehouseError as exc:
-        if exc.catalog:
-            return None
-        raise
+    means no run to compare with. The catalog is asked first rather than the query tried: a
+    failed query would abort the caller's transaction on PostgreSQL."""
+    found, _ = warehouse.catalog({f"{state_schema}.{RUNS.name}"})
+    if not any(
+        str(schema).lower() == state_schema.lower() and str(table).lower() == RUNS.name
+        for _, schema, table, *_ in found
+    ):
+        return None
+    history = Ledger(State(warehouse, state_schema), key).committed()
     return history[-1] if history else None

@@ -9,8 +9,7 @@ column. NULL is never offered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlglot import exp
@@ -18,6 +17,7 @@ from sqlglot import exp
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
 from linked_audiences.insights.sets import member_sets
+from linked_audiences.insights.values import plain
 from linked_audiences.sql import col, named, not_null, select, string, table
 from linked_audiences.warehouse import Warehouse
 
@@ -42,17 +42,8 @@ class Suggestions:
             "kind": self.kind,
             "source": self.source,
             "limit": self.limit,
-            "values": [{"value": _plain(v), "count": n} for v, n in self.values],
+            "values": [{"value": plain(v), "count": n} for v, n in self.values],
         }
-
-
-def _plain(value: Any) -> Any:
-    """A warehouse value as JSON has it (dates as ISO text, decimals as numbers)."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def suggest(

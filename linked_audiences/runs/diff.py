@@ -15,6 +15,7 @@ from linked_audiences.compiler import CompiledAudience
 from linked_audiences.compiler.keys import entity_key
 from linked_audiences.dialects import WarehouseDialect
 from linked_audiences.graph import DataGraph
+from linked_audiences.identifiers import picked_identifiers
 from linked_audiences.runs.events import Activation
 from linked_audiences.runs.state import ENTITIES, MEMBERS, State, TableSpec
 from linked_audiences.sql import col, cte_ref, not_null, select, string, table
@@ -69,7 +70,7 @@ class RunSql:
 
     def _snapshot(
         self, spec: TableSpec, alias: str, run_id: str
-    ) -> tuple[exp.Table, list[exp.Expr]]:
+    ) -> tuple[exp.Expr, list[exp.Expr]]:
         """A snapshot table aliased, with the conditions that select one run of this audience."""
         return self.state.table(spec, alias), [
             exp.EQ(this=col(alias, "run_id"), expression=string(run_id)),
@@ -142,69 +143,11 @@ class RunSql:
         )
 
     def _identifiers(self, only: exp.Expr | None = None) -> exp.Select:
-        """One row per profile (of those ``only`` admits): its ``user_id`` and
+        """One row per profile (of those ``only`` admits): ``k``, its ``user_id`` and
         ``anonymous_id`` (the most recent when the identifiers table has a timestamp column,
-        else the greatest value)."""
-        profile = self.graph.profile
-        i = table(profile.identifiers_table, "i")
-        wanted: exp.Expr = exp.In(
-            this=col("i", "type"), expressions=[string("user_id"), string("anonymous_id")]
-        )
-        if only is not None:
-            wanted = exp.and_(wanted, only)
-        if profile.identifiers_timestamp:
-            rank = exp.Window(
-                this=exp.RowNumber(),
-                partition_by=[col("i", profile.key), col("i", "type")],
-                order=exp.Order(
-                    expressions=[
-                        exp.Ordered(
-                            this=col("i", profile.identifiers_timestamp),
-                            desc=True,
-                            nulls_first=False,
-                        ),
-                        exp.Ordered(this=col("i", "value"), desc=True),
-                    ]
-                ),
-            )
-            ranked = select(
-                [
-                    exp.alias_(col("i", profile.key), "k", quoted=True),
-                    col("i", "type"),
-                    col("i", "value"),
-                    exp.alias_(rank, "rn", quoted=True),
-                ],
-                i,
-                where=[wanted, not_null(col("i", "value"))],
-            ).subquery("r")
-            keep: exp.Expr = exp.EQ(this=col("r", "rn"), expression=exp.Literal.number(1))
-            source: exp.Expr = ranked
-            alias, key, extra = "r", col("r", "k"), [keep]
-        else:
-            source, alias, key, extra = i, "i", col("i", profile.key), [wanted]
-
-        def pick(kind: str) -> exp.Expr:
-            return exp.alias_(
-                exp.Max(
-                    this=exp.Case(
-                        ifs=[
-                            exp.If(
-                                this=exp.EQ(this=col(alias, "type"), expression=string(kind)),
-                                true=col(alias, "value"),
-                            )
-                        ]
-                    )
-                ),
-                kind,
-                quoted=True,
-            )
-
-        return select(
-            [exp.alias_(key, "k", quoted=True), pick("user_id"), pick("anonymous_id")],
-            source,
-            where=extra,
-            group=[key],
-        )
+        else the greatest value) — the same pick as an export's."""
+        kinds = ["user_id", "anonymous_id"]
+        return picked_identifiers(self.graph, kinds, only, names=kinds)
 
     def entities_snapshot(self, checksum_columns: dict[str, list[str]]) -> exp.Insert:
         """This run's matched entities, each with a checksum of its selected columns.

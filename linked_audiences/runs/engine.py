@@ -33,14 +33,23 @@ from linked_audiences.compiler import CompiledAudience
 from linked_audiences.conditions import Audience
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
+from linked_audiences.runs.alerts import (
+    Alert,
+    check_webhook,
+    events_alert,
+    post_alerts,
+    record_alerts,
+    size_alert,
+)
 from linked_audiences.runs.commit import RunConflict, commit, record_failure, timestamp
 from linked_audiences.runs.diff import NO_RUN, RunSql
 from linked_audiences.runs.events import Activation, activation_problems, default_activations
 from linked_audiences.runs.fingerprint import definition_fingerprint
 from linked_audiences.runs.ledger import Committed, EventSink, Ledger, decode_event
 from linked_audiences.runs.lock import Held, RunInProgress, run_lock
+from linked_audiences.runs.overview import Delivery, delivery_overview
 from linked_audiences.runs.session import RunSession
-from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, State
+from linked_audiences.runs.state import DEFAULT_SCHEMA, EVENTS, RUNS, State
 from linked_audiences.sql import col, select, string
 from linked_audiences.validation import validate_audience
 from linked_audiences.warehouse import Warehouse
@@ -60,7 +69,13 @@ __all__ = [
 
 
 class DeliveryFailed(RuntimeError):
-    """The run committed, but its sink failed: the events stay pending for the next run."""
+    """The run committed, but its sink failed: the events stay pending for the next run.
+
+    ``alerts`` are those the committed run raised (a failed delivery is what the events
+    alert is for); ``webhook_error`` why posting them failed, if it did."""
+
+    alerts: tuple[Alert, ...] = ()
+    webhook_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,15 @@ class RunStats:
     delivered: int
     seconds: dict[str, float] = field(default_factory=dict)
     size_alert: bool = False
+    #: changes counted that no activation selected (or an unsent backfill): no event made
+    unselected_changes: int = 0
+    events_alert: bool = False
+    #: the alerts this run raised, size first (see linked_audiences/runs/alerts.py)
+    alerts: tuple[Alert, ...] = ()
+    #: why posting the alerts to the webhook failed (a warning: the run stands)
+    alert_webhook_error: str | None = None
+    #: this run's delivery overview when the run returned (``run_log`` has the latest)
+    delivery: Delivery | None = None
 
 
 @dataclass
@@ -122,6 +146,8 @@ class _Request:
     send_backfill: bool
     sink: EventSink | None
     size_alert_percent: float | None
+    events_alert_percent: float | None
+    alert_webhook: str | None
     allow_backdated: bool
     fingerprint: str
     started_at: datetime
@@ -142,12 +168,18 @@ def run(
     state_schema: str = DEFAULT_SCHEMA,
     size_alert_percent: float | None = None,
     allow_backdated: bool = False,
+    events_alert_percent: float | None = None,
+    alert_webhook: str | None = None,
 ) -> RunResult:
     """Run ``audience`` once at ``as_of``; see the module docstring for the steps.
 
     A run whose ``as_of`` is earlier than the last committed run's is a DefinitionError
     unless ``allow_backdated``: its events would report changes out of order. The same
-    ``as_of`` again is a normal repeat run."""
+    ``as_of`` again is a normal repeat run.
+
+    ``size_alert_percent`` / ``events_alert_percent`` raise alerts (docs/runs.md#alerts),
+    posted to ``alert_webhook`` when given."""
+    check_webhook(alert_webhook)
     seconds: dict[str, float] = {}
     started_at = datetime.now(timezone.utc)
     clock = time.perf_counter()
@@ -173,6 +205,8 @@ def run(
         send_backfill,
         sink,
         size_alert_percent,
+        events_alert_percent,
+        alert_webhook,
         allow_backdated,
         definition_fingerprint(audience, graph, audiences),
         started_at,
@@ -257,15 +291,19 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSessi
             slugs,
             seconds,
             emit=previous is not None or request.send_backfill,
+            account=audience.level == "account",
         )
         held.renew()
-        previous_members = baseline.members if baseline else 0
-        size_alert = bool(
-            request.size_alert_percent is not None
-            and previous is not None
-            and abs(stats["members"] - previous_members) * 100
-            > request.size_alert_percent * max(previous_members, 1)
-        )
+        size = None
+        if request.size_alert_percent is not None and baseline is not None:
+            size = size_alert(
+                audience.key,
+                run_id,
+                stats["members"],
+                baseline.members,
+                request.size_alert_percent,
+                "accounts" if audience.level == "account" else "members",
+            )
         segments: list[tuple[str, int]] = []
         if sink is None:
             # The caller receives earlier runs' pending events and this run's: watermarks
@@ -278,7 +316,7 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSessi
             ledger.record_delivery(run_id, stats["events"], run_id)
         segments.append((run_id, 0))
         held.renew()
-        _commit(ledger, run_id, previous, request, stats, size_alert)
+        _commit(ledger, run_id, previous, request, stats, size is not None)
     except Exception as exc:
         record_failure(ledger, run_id, compiled.as_of, request.started_at, exc, request.fingerprint)
         raise
@@ -290,17 +328,81 @@ def _locked_run(ledger: Ledger, request: _Request, held: Held, session: RunSessi
             run_id,
             exc,
         )
+    failed: Exception | None = None
     if sink is not None:
         try:
             session.for_delivery()
             delivered += ledger.deliver_pending(sink)
         except Exception as exc:
-            raise DeliveryFailed(
-                f"run {run_id} committed, but delivering its events failed: "
-                f"{exc}; they stay pending for the next run"
-            ) from exc
-    result_stats = RunStats(**stats, delivered=delivered, seconds=seconds, size_alert=size_alert)
+            failed = exc
+    delivery, alerts, webhook_error = _after_delivery(ledger, request, run_id, history, size)
+    if failed is not None:
+        failure = DeliveryFailed(
+            f"run {run_id} committed, but delivering its events failed: "
+            f"{failed}; they stay pending for the next run"
+        )
+        failure.alerts, failure.webhook_error = alerts, webhook_error
+        raise failure from failed
+    result_stats = RunStats(
+        **stats,
+        delivered=delivered,
+        seconds=seconds,
+        size_alert=size is not None,
+        events_alert=any(a.kind == "events" for a in alerts),
+        alerts=alerts,
+        alert_webhook_error=webhook_error,
+        delivery=delivery,
+    )
     return RunResult(run_id, audience.key, compiled.as_of, previous, result_stats, ledger, segments)
+
+
+def _after_delivery(
+    ledger: Ledger,
+    request: _Request,
+    run_id: str,
+    history: list[Committed],
+    size: Alert | None,
+) -> tuple[Delivery | None, tuple[Alert, ...], str | None]:
+    """The committed run's delivery overview and alerts, recorded and posted. Nothing here
+    may fail the run: it has committed, and its events were delivered or stay pending."""
+    alerts = [size] if size is not None else []
+    delivery: Delivery | None = None
+    try:
+        wanted = None if request.events_alert_percent is not None else [run_id]
+        overview = delivery_overview(ledger, wanted)
+        delivery = overview.get(run_id)
+        if request.events_alert_percent is not None and delivery is not None:
+            firsts = _first_runs(ledger)
+            earlier = [
+                overview[c.run_id].delivered
+                for c in history
+                if c.run_id in overview and c.run_id not in firsts
+            ]
+            events = events_alert(
+                ledger.key, run_id, delivery.delivered, earlier, request.events_alert_percent
+            )
+            if events is not None:
+                alerts.append(events)
+    except Exception as exc:
+        log.warning("run %s committed; its delivery overview failed: %s", run_id, exc)
+    if alerts:
+        record_alerts(ledger, alerts)
+    for alert in alerts:
+        log.warning("%s", alert.message)
+    webhook_error = None
+    if alerts and request.alert_webhook:
+        webhook_error = post_alerts(request.alert_webhook, alerts)
+    return delivery, tuple(alerts), webhook_error
+
+
+def _first_runs(ledger: Ledger) -> set[str]:
+    """Runs that had no baseline: their events are a backfill."""
+    runs, mine = ledger._of(RUNS, "r")
+    first = exp.EQ(this=col("r", "previous_run_id"), expression=string(NO_RUN))
+    return {
+        str(r)
+        for (r,) in ledger.w.fetchall(select([col("r", "run_id")], runs, where=[mine, first]))
+    }
 
 
 def _evaluate(
@@ -312,6 +414,7 @@ def _evaluate(
     seconds: dict[str, float],
     *,
     emit: bool,
+    account: bool = False,
 ) -> dict[str, int]:
     w = ledger.w
     clock = time.perf_counter()
@@ -349,7 +452,49 @@ def _evaluate(
             )
         )
     seconds["event_preparation"] = time.perf_counter() - clock
-    return {**counts, "events": offset, "skipped_events": int(skipped or 0)}
+    unselected = _unselected(changed, activations, slugs, emit=emit, account=account)
+    return {
+        **counts,
+        "events": offset,
+        "skipped_events": int(skipped or 0),
+        "unselected_changes": unselected,
+    }
+
+
+def _unselected(
+    changed: dict[tuple[str, str | None], int],
+    activations: list[Activation],
+    slugs: list[str],
+    *,
+    emit: bool,
+    account: bool,
+) -> int:
+    """Changes the diff counted for which no event was created: their trigger was not
+    activated (Entity Values Changed by default), or nothing is emitted (a backfill not
+    sent). Each trigger's changes count apart: a profile that entered with only Audience
+    Entered activated is one unselected change (the Identify's), not zero.
+
+    An account audience's triggers are the Group call per account that entered or exited
+    and its members' Identify calls; how many member Identify calls an unactivated trigger
+    would have made is not counted (the diff counts accounts), so only the Group call's
+    changes are."""
+    chosen = {(a.trigger, a.relationship) for a in activations}
+    if account:
+        moved = changed[("audience_membership_changed", None)]
+        if not emit:
+            return moved
+        return 0 if ("account_membership_changed", None) in chosen else moved
+    possible = [
+        ("audience_entered", None),
+        ("audience_exited", None),
+        ("audience_membership_changed", None),
+        *(
+            (trigger, slug)
+            for slug in slugs
+            for trigger in ("entity_added", "entity_removed", "entity_values_changed")
+        ),
+    ]
+    return sum(changed.get(k, 0) for k in possible if not emit or k not in chosen)
 
 
 def _diff_counts(
@@ -410,5 +555,6 @@ def _commit(
         *(exp.Literal.number(round(request.seconds.get(k, 0.0), 6)) for k in steps),
         exp.true() if size_alert else exp.false(),
         string(request.fingerprint),
+        exp.Literal.number(stats["unselected_changes"]),
     ]
     commit(ledger, run_id, previous or NO_RUN, values)

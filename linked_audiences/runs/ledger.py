@@ -8,6 +8,7 @@ commits leaves only orphans, found by id in ``la_run_starts`` and deleted by the
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple, Protocol
@@ -17,7 +18,9 @@ from sqlglot import exp
 
 from linked_audiences.runs.events import MAX_EVENT_BYTES
 from linked_audiences.runs.state import (
+    ALERTS,
     DELIVERIES,
+    DELIVERY_FAILURES,
     ENTITIES,
     EVENTS,
     FAILURES,
@@ -28,6 +31,8 @@ from linked_audiences.runs.state import (
     TableSpec,
 )
 from linked_audiences.sql import col, select, string
+
+log = logging.getLogger(__name__)
 
 KEEP_RUNS = 50
 #: Events per page read back and per sink batch (one watermark and, for files, one fsync
@@ -108,10 +113,7 @@ class Ledger:
     def watermark(self, run_id: str) -> int:
         """Highest seq of ``run_id`` delivered by a sink or by a committed run's caller."""
         table, mine = self._of(DELIVERIES, "d")
-        valid = exp.or_(
-            exp.Is(this=col("d", "via_run"), expression=exp.null()),
-            exp.In(this=col("d", "via_run"), query=self._committed_ids()),
-        )
+        valid = self.valid_delivery("d")
         query = select(
             [
                 exp.Coalesce(
@@ -122,6 +124,14 @@ class Ledger:
             where=[mine, exp.EQ(this=col("d", "run_id"), expression=string(run_id)), valid],
         )
         return int(self.w.scalar(query))
+
+    def valid_delivery(self, alias: str) -> exp.Expr:
+        """A watermark row that counts: a sink's (``via_run`` NULL), or one written for a
+        caller by a run that then committed."""
+        return exp.or_(
+            exp.Is(this=col(alias, "via_run"), expression=exp.null()),
+            exp.In(this=col(alias, "via_run"), query=self._committed_ids()),
+        )
 
     def last_seq(self, run_id: str) -> int:
         table, mine = self._of(EVENTS, "e")
@@ -177,13 +187,39 @@ class Ledger:
             mark = self.watermark(run_id)
             if mark >= last:
                 continue
+            after = mark
             for through, batch in self.event_batches(run_id, mark, skipped=True, last=last):
                 events = [decode_event(p) for p in batch if len(p) <= MAX_EVENT_BYTES]
                 if events:
-                    sink.send(events)
+                    try:
+                        sink.send(events)
+                    except Exception as exc:
+                        self.record_delivery_failure(run_id, after, through, len(events), exc)
+                        raise
                 self.record_delivery(run_id, through, None)
                 sent += len(events)
+                after = through
         return sent
+
+    def record_delivery_failure(
+        self, run_id: str, after: int, through: int, events: int, error: BaseException
+    ) -> None:
+        """The sink rejected the batch ``after < seq <= through``: appended at once, before
+        the error goes on, for the delivery overview. Best effort: a warehouse that no
+        longer answers must not hide the sink's error behind its own."""
+        values = [
+            string(self.key),
+            string(run_id),
+            exp.Literal.number(after),
+            exp.Literal.number(through),
+            exp.Literal.number(events),
+            string(" ".join(f"{type(error).__name__}: {error}".split())[:2000]),
+            exp.cast(string(datetime.now(timezone.utc).isoformat()), "TIMESTAMPTZ"),
+        ]
+        try:
+            self.w.execute(self.state.insert(DELIVERY_FAILURES, values))
+        except Exception as exc:
+            log.warning("could not record the failed delivery of run %s: %s", run_id, exc)
 
     def record_start(self, run_id: str, started_at: datetime) -> None:
         """Before a run writes anything: lets :meth:`drop_orphans` find its rows by id."""
@@ -224,7 +260,9 @@ class Ledger:
             self._delete_runs((MEMBERS, ENTITIES), stale)
         old = committed[:-KEEP_RUNS]
         if old:
-            self._delete_runs((RUNS, EVENTS, RUN_STARTS, DELIVERIES), old)
+            self._delete_runs(
+                (RUNS, EVENTS, RUN_STARTS, DELIVERIES, DELIVERY_FAILURES, ALERTS), old
+            )
 
 
 def decode_event(payload: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ A project folder holds ``linked-audiences.yaml``::
     events_out: events.jsonl          # optional sink: FILE.jsonl, jsonl:PATH, segment:KEY
     state_schema: linked_audiences
     size_alert_percent: 20
+    events_alert_percent: 50          # delivered events against the previous runs' mean
+    alert_webhook: https://hooks.slack.com/services/…   # optional: alerts posted here
     schedules:
       premium_cardholders: {type: interval, every: 1h}
       upsell_premium: {type: day_time, days: [monday, thursday], time: "09:00",
@@ -35,7 +37,8 @@ from linked_audiences.dialects.duckdb import duckdb_path
 from linked_audiences.errors import DefinitionError, Problem
 from linked_audiences.graph import DataGraph
 from linked_audiences.loading import load_audience_folder, load_model
-from linked_audiences.runs.engine import RunResult, run
+from linked_audiences.runs.alerts import Alert, check_webhook
+from linked_audiences.runs.engine import DeliveryFailed, RunResult, run
 from linked_audiences.runs.log import run_log
 from linked_audiences.runs.schedules import Schedule, is_due, next_run_at
 from linked_audiences.runs.sink_spec import sink_from_spec
@@ -55,7 +58,9 @@ class Project(BaseModel):
     warehouse: str | None = None
     events_out: str | None = None
     state_schema: str = DEFAULT_SCHEMA
-    size_alert_percent: float | None = None
+    size_alert_percent: float | None = Field(None, ge=0)
+    events_alert_percent: float | None = Field(None, ge=0)
+    alert_webhook: str | None = None
     schedules: dict[str, Schedule] = Field(default_factory=dict)
 
 
@@ -65,6 +70,9 @@ class DueOutcome:
     status: str  # "ran", "not due", "failed"
     detail: str
     result: RunResult | None = None
+    #: alerts of the audience's run (also of a committed run whose delivery failed)
+    alerts: tuple[Alert, ...] = ()
+    alert_webhook_error: str | None = None
 
 
 def load_project(folder: Path) -> Project:
@@ -111,6 +119,7 @@ def run_due(
         )
     if project.events_out:
         _sink_spec(project.events_out, folder)  # an unknown sink is the project's mistake
+    check_webhook(project.alert_webhook, PROJECT_FILE)
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     outcomes: list[DueOutcome] = []
     # cron runs elsewhere: a missing DuckDB file is an error, never a new empty database
@@ -148,10 +157,14 @@ def run_due(
                     sink=sink,
                     state_schema=project.state_schema,
                     size_alert_percent=project.size_alert_percent,
+                    events_alert_percent=project.events_alert_percent,
+                    alert_webhook=project.alert_webhook,
                 )
             except Exception as exc:  # one audience's failure stops no other
                 message = " ".join(str(exc).split()) or type(exc).__name__
-                outcomes.append(DueOutcome(key, "failed", scrub(message, url)))
+                raised = exc.alerts if isinstance(exc, DeliveryFailed) else ()
+                error = exc.webhook_error if isinstance(exc, DeliveryFailed) else None
+                outcomes.append(DueOutcome(key, "failed", scrub(message, url), None, raised, error))
                 continue
             finally:
                 if sink is not None:
@@ -165,6 +178,8 @@ def run_due(
                     f"+{stats.entered:,} -{stats.exited:,}, "
                     f"{stats.events:,} events",
                     result,
+                    stats.alerts,
+                    stats.alert_webhook_error,
                 )
             )
     return outcomes

@@ -37,7 +37,8 @@ RUNS = _spec(
     "started_at TIMESTAMPTZ, committed_at TIMESTAMPTZ, members BIGINT, entered BIGINT, "
     "exited BIGINT, entities_added BIGINT, entities_removed BIGINT, entities_changed BIGINT, "
     "events BIGINT, skipped_events BIGINT, compile_seconds DOUBLE, query_seconds DOUBLE, "
-    "diff_seconds DOUBLE, events_seconds DOUBLE, size_alert BOOLEAN, definition_fingerprint TEXT",
+    "diff_seconds DOUBLE, events_seconds DOUBLE, size_alert BOOLEAN, definition_fingerprint TEXT, "
+    "unselected_changes BIGINT",
     unique=("audience_key", "previous_run_id"),
 )
 FAILURES = _spec(
@@ -78,7 +79,36 @@ LOCKS = _spec(
     "audience_key TEXT, token TEXT, acquired_at DOUBLE, expires_at DOUBLE, released BOOLEAN",
 )
 
-ALL_TABLES = (RUNS, FAILURES, RUN_STARTS, MEMBERS, ENTITIES, EVENTS, DELIVERIES, LOCKS)
+#: Sink batches that the sink rejected: events of ``run_id`` with ``after_seq < seq <=
+#: through_seq`` (``events`` of them sent, the skipped ones not). Written the moment the
+#: sink raises, before the error goes on, so the delivery overview counts the attempt even if
+#: the process dies next. A later attempt may deliver the same events: the watermark says so.
+DELIVERY_FAILURES = _spec(
+    "la_delivery_failures",
+    "audience_key TEXT, run_id TEXT, after_seq BIGINT, through_seq BIGINT, events BIGINT, "
+    "error TEXT, failed_at TIMESTAMPTZ",
+)
+#: Alerts raised for a committed run (membership size, delivered event volume), appended
+#: after its delivery: the ``la_runs`` row is written before the events are delivered and is
+#: never updated.
+ALERTS = _spec(
+    "la_alerts",
+    "audience_key TEXT, run_id TEXT, kind TEXT, message TEXT, value DOUBLE, baseline DOUBLE, "
+    "change_percent DOUBLE, threshold_percent DOUBLE, raised_at TIMESTAMPTZ",
+)
+
+ALL_TABLES = (
+    RUNS,
+    FAILURES,
+    RUN_STARTS,
+    MEMBERS,
+    ENTITIES,
+    EVENTS,
+    DELIVERIES,
+    LOCKS,
+    DELIVERY_FAILURES,
+    ALERTS,
+)
 
 
 class State:

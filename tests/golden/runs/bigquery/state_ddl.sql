@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_runs` (
   `diff_seconds` FLOAT64,
   `events_seconds` FLOAT64,
   `size_alert` BOOL,
-  `definition_fingerprint` STRING
+  `definition_fingerprint` STRING,
+  `unselected_changes` INT64
 );
 
 CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_run_failures` (
@@ -87,4 +88,26 @@ CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_locks` (
   `acquired_at` FLOAT64,
   `expires_at` FLOAT64,
   `released` BOOL
+);
+
+CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_delivery_failures` (
+  `audience_key` STRING,
+  `run_id` STRING,
+  `after_seq` INT64,
+  `through_seq` INT64,
+  `events` INT64,
+  `error` STRING,
+  `failed_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_alerts` (
+  `audience_key` STRING,
+  `run_id` STRING,
+  `kind` STRING,
+  `message` STRING,
+  `value` FLOAT64,
+  `baseline` FLOAT64,
+  `change_percent` FLOAT64,
+  `threshold_percent` FLOAT64,
+  `raised_at` TIMESTAMP
 );

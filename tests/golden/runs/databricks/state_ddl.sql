@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_runs` (
   `diff_seconds` DOUBLE,
   `events_seconds` DOUBLE,
   `size_alert` BOOLEAN,
-  `definition_fingerprint` STRING
+  `definition_fingerprint` STRING,
+  `unselected_changes` BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_run_failures` (
@@ -87,4 +88,26 @@ CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_locks` (
   `acquired_at` DOUBLE,
   `expires_at` DOUBLE,
   `released` BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_delivery_failures` (
+  `audience_key` STRING,
+  `run_id` STRING,
+  `after_seq` BIGINT,
+  `through_seq` BIGINT,
+  `events` BIGINT,
+  `error` STRING,
+  `failed_at` TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS `linked_audiences`.`la_alerts` (
+  `audience_key` STRING,
+  `run_id` STRING,
+  `kind` STRING,
+  `message` STRING,
+  `value` DOUBLE,
+  `baseline` DOUBLE,
+  `change_percent` DOUBLE,
+  `threshold_percent` DOUBLE,
+  `raised_at` TIMESTAMP
 );

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_runs" (
   "events_seconds" DOUBLE,
   "size_alert" BOOLEAN,
   "definition_fingerprint" TEXT,
+  "unselected_changes" BIGINT,
   UNIQUE (
     "audience_key",
     "previous_run_id"
@@ -91,4 +92,26 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_locks" (
   "acquired_at" DOUBLE,
   "expires_at" DOUBLE,
   "released" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_delivery_failures" (
+  "audience_key" TEXT,
+  "run_id" TEXT,
+  "after_seq" BIGINT,
+  "through_seq" BIGINT,
+  "events" BIGINT,
+  "error" TEXT,
+  "failed_at" TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_alerts" (
+  "audience_key" TEXT,
+  "run_id" TEXT,
+  "kind" TEXT,
+  "message" TEXT,
+  "value" DOUBLE,
+  "baseline" DOUBLE,
+  "change_percent" DOUBLE,
+  "threshold_percent" DOUBLE,
+  "raised_at" TIMESTAMPTZ
 );

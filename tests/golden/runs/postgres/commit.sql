@@ -22,7 +22,8 @@ INSERT INTO "linked_audiences"."la_runs" (
   "diff_seconds",
   "events_seconds",
   "size_alert",
-  "definition_fingerprint"
+  "definition_fingerprint",
+  "unselected_changes"
 )
 VALUES
   (
@@ -45,5 +46,6 @@ VALUES
     0.2,
     0.3,
     FALSE,
-    'fingerprint'
+    'fingerprint',
+    4
   );

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_runs" (
   "events_seconds" DOUBLE PRECISION,
   "size_alert" BOOLEAN,
   "definition_fingerprint" TEXT,
+  "unselected_changes" BIGINT,
   UNIQUE (
     "audience_key",
     "previous_run_id"
@@ -91,6 +92,28 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_locks" (
   "acquired_at" DOUBLE PRECISION,
   "expires_at" DOUBLE PRECISION,
   "released" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_delivery_failures" (
+  "audience_key" TEXT,
+  "run_id" TEXT,
+  "after_seq" BIGINT,
+  "through_seq" BIGINT,
+  "events" BIGINT,
+  "error" TEXT,
+  "failed_at" TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_alerts" (
+  "audience_key" TEXT,
+  "run_id" TEXT,
+  "kind" TEXT,
+  "message" TEXT,
+  "value" DOUBLE PRECISION,
+  "baseline" DOUBLE PRECISION,
+  "change_percent" DOUBLE PRECISION,
+  "threshold_percent" DOUBLE PRECISION,
+  "raised_at" TIMESTAMPTZ
 );
 
 CREATE INDEX IF NOT EXISTS "la_events_page" ON "linked_audiences"."la_events"("audience_key", "run_id", "seq");

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_runs" (
   "diff_seconds" DOUBLE PRECISION,
   "events_seconds" DOUBLE PRECISION,
   "size_alert" BOOLEAN,
-  "definition_fingerprint" VARCHAR(65535)
+  "definition_fingerprint" VARCHAR(65535),
+  "unselected_changes" BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS "linked_audiences"."la_run_failures" (
@@ -87,4 +88,26 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_locks" (
   "acquired_at" DOUBLE PRECISION,
   "expires_at" DOUBLE PRECISION,
   "released" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_delivery_failures" (
+  "audience_key" VARCHAR(65535),
+  "run_id" VARCHAR(65535),
+  "after_seq" BIGINT,
+  "through_seq" BIGINT,
+  "events" BIGINT,
+  "error" VARCHAR(65535),
+  "failed_at" TIMESTAMP WITH TIME ZONE
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_alerts" (
+  "audience_key" VARCHAR(65535),
+  "run_id" VARCHAR(65535),
+  "kind" VARCHAR(65535),
+  "message" VARCHAR(65535),
+  "value" DOUBLE PRECISION,
+  "baseline" DOUBLE PRECISION,
+  "change_percent" DOUBLE PRECISION,
+  "threshold_percent" DOUBLE PRECISION,
+  "raised_at" TIMESTAMP WITH TIME ZONE
 );

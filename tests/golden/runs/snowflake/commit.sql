@@ -22,7 +22,8 @@ INSERT INTO "linked_audiences"."la_runs" (
   "diff_seconds",
   "events_seconds",
   "size_alert",
-  "definition_fingerprint"
+  "definition_fingerprint",
+  "unselected_changes"
 )
 SELECT
   '20261101T000000Z-000000000002',
@@ -44,7 +45,8 @@ SELECT
   0.2,
   0.3,
   FALSE,
-  'fingerprint'
+  'fingerprint',
+  4
 FROM (
   SELECT
     1 AS "one"

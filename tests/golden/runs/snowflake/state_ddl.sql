@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_runs" (
   "diff_seconds" DOUBLE,
   "events_seconds" DOUBLE,
   "size_alert" BOOLEAN,
-  "definition_fingerprint" VARCHAR
+  "definition_fingerprint" VARCHAR,
+  "unselected_changes" BIGINT
 );
 
 CREATE TABLE IF NOT EXISTS "linked_audiences"."la_run_failures" (
@@ -90,4 +91,26 @@ CREATE TABLE IF NOT EXISTS "linked_audiences"."la_locks" (
   "acquired_at" DOUBLE,
   "expires_at" DOUBLE,
   "released" BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_delivery_failures" (
+  "audience_key" VARCHAR,
+  "run_id" VARCHAR,
+  "after_seq" BIGINT,
+  "through_seq" BIGINT,
+  "events" BIGINT,
+  "error" VARCHAR,
+  "failed_at" TIMESTAMPTZ
+);
+
+CREATE TABLE IF NOT EXISTS "linked_audiences"."la_alerts" (
+  "audience_key" VARCHAR,
+  "run_id" VARCHAR,
+  "kind" VARCHAR,
+  "message" VARCHAR,
+  "value" DOUBLE,
+  "baseline" DOUBLE,
+  "change_percent" DOUBLE,
+  "threshold_percent" DOUBLE,
+  "raised_at" TIMESTAMPTZ
 );

@@ -16,9 +16,16 @@ from linked_audiences.sql import col, named, not_null, select, string, table
 KEY = "k"
 
 
-def picked_identifiers(graph: DataGraph, types: list[str], only: exp.Expr | None) -> exp.Select:
+def picked_identifiers(
+    graph: DataGraph,
+    types: list[str],
+    only: exp.Expr | None,
+    names: list[str] | None = None,
+) -> exp.Select:
     """One row per profile (of those ``only`` admits, a condition on ``i``'s key column):
-    its key as :data:`KEY` and one column per type in ``types`` (NULL when it has none)."""
+    its key as :data:`KEY` and one column per type in ``types`` (NULL when it has none),
+    named ``names`` (default ``id0``, ``id1``…: a type is any text, a column name is not)."""
+    columns = names if names is not None else [f"id{n}" for n in range(len(types))]
     profile = graph.profile
     wanted: exp.Expr = exp.In(this=col("i", "type"), expressions=[string(t) for t in types])
     if only is not None:
@@ -50,10 +57,11 @@ def picked_identifiers(graph: DataGraph, types: list[str], only: exp.Expr | None
         alias, key = "r", col("r", KEY)
         where: list[exp.Expr] = [exp.EQ(this=col("r", "rn"), expression=exp.Literal.number(1))]
     else:
+        # MAX skips NULL values: no filter needed for them here.
         source, alias, key = table(profile.identifiers_table, "i"), "i", col("i", profile.key)
-        where = [wanted, not_null(col("i", "value"))]
+        where = [wanted]
 
-    def pick(kind: str, n: int) -> exp.Expr:
+    def pick(kind: str, name: str) -> exp.Expr:
         chosen = exp.Case(
             ifs=[
                 exp.If(
@@ -62,10 +70,10 @@ def picked_identifiers(graph: DataGraph, types: list[str], only: exp.Expr | None
                 )
             ]
         )
-        return named(exp.Max(this=chosen), f"id{n}")
+        return named(exp.Max(this=chosen), name)
 
     return select(
-        [named(key, KEY), *(pick(kind, n) for n, kind in enumerate(types))],
+        [named(key, KEY), *(pick(kind, name) for kind, name in zip(types, columns, strict=True))],
         source,
         where=where,
         group=[key],
