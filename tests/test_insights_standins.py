@@ -308,8 +308,8 @@ def exports(
             parsed = [[cell(c) for c in line] for line in lines]
             if epoch_is_null:
                 parsed = [["" if c == EPOCH else c for c in line] for line in parsed]
-        if fmt == "hashed":  # written in the warehouse's order: compared as a set
-            parsed.sort()
+        # written in the order the warehouse hands the rows back: compared sorted
+        parsed.sort(key=lambda row: json.dumps(row, sort_keys=True))
         out[fmt] = (header, parsed, result.rows)
     return out
 
