@@ -79,32 +79,41 @@ class StandIn:
         return warehouse
 
 
+# Each stand-in fixture leaves its server as it found it: other modules import these
+# fixtures (or load the demo themselves), and a second load of the same tables fails.
+
+
 @pytest.fixture(scope="module")
-def snowflake_standin(fakesnow_port: int, demo: Path) -> StandIn:
-    from .engines.snowflake_loader import load_tables
+def snowflake_standin(fakesnow_port: int, demo: Path) -> Iterator[StandIn]:
+    from .engines.snowflake_loader import drop_tables, load_tables
 
     url = (
         f"snowflake://fake:snow@fakesnow/la_runs/public?host=127.0.0.1&port={fakesnow_port}"
         "&protocol=http&paramstyle=qmark"
     )
+    tables, types = demo_tables(demo)
     with la.connect(url) as warehouse:
-        cursor = warehouse.connection.cursor()
-        load_tables(cursor, *demo_tables(demo))
-    return StandIn(url)
+        load_tables(warehouse.connection.cursor(), tables, types)
+    yield StandIn(url)
+    with la.connect(url) as warehouse:
+        drop_tables(warehouse.connection.cursor(), types)
 
 
 @pytest.fixture(scope="module")
-def bigquery_standin(bigquery_endpoint: str, demo: Path) -> StandIn:
-    from .engines.bigquery_loader import load_tables
+def bigquery_standin(bigquery_endpoint: str, demo: Path) -> Iterator[StandIn]:
+    from .engines.bigquery_loader import drop_datasets, load_tables
     from .engines.bqemulator_server import PROJECT
 
     url = (
         f"bigquery://{PROJECT}/la_runs?api_endpoint={bigquery_endpoint}"
         "&credentials=anonymous&retry_seconds=30"
     )
+    tables, types = demo_tables(demo)
     with la.connect(url) as warehouse:
-        load_tables(warehouse.connection.client, "la_runs", *demo_tables(demo))
-    return StandIn(url)
+        load_tables(warehouse.connection.client, "la_runs", tables, types)
+    yield StandIn(url)
+    with la.connect(url) as warehouse:
+        drop_datasets(warehouse.connection.client, "la_runs", types)
 
 
 @pytest.fixture(scope="module")
