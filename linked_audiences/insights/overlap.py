@@ -90,6 +90,7 @@ class Overlap:
 
 def overlap(
     audiences_to_compare: Sequence[Audience],
+    /,
     graph: DataGraph,
     warehouse: Warehouse,
     as_of: datetime | str | None = None,
